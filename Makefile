@@ -1,0 +1,104 @@
+# Batched freeing of contiguous order-0 pages: build, boot, verify, measure.
+#
+#   make            build the series, boot it, run KUnit and test_vmalloc
+#   make check      the tests (harness tests, checkpatch, bisect builds, boots)
+#   make help       every target and variable
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := all
+
+VARIANT ?= series
+PLAN    ?= smoke
+# Guest and run parameters (see scripts/boot.sh).
+export MEM ?= 2G
+export SMP ?= 2
+export ACCEL ?= auto
+export ICOUNT ?= 0
+export TIMEOUT ?= 900
+export KARGS ?=
+export LOOPS ?= 1000
+export KUNIT_FILTER ?= page_alloc*
+
+S      := scripts
+BUILD  := build
+LOGS   := $(BUILD)/logs
+TREE   := $(BUILD)/linux
+# Export the work tree's commits from this ref (default: what is checked out).
+EXPORT_REF ?= HEAD
+
+.PHONY: all check help deps base apply build boot run kunit export \
+	checkpatch bisect test-harness clean distclean
+
+all: deps base
+	$(S)/apply.sh series
+	$(S)/build.sh series
+	$(MAKE) --no-print-directory run VARIANT=series PLAN=smoke
+
+help:
+	@sed -n '/^# Targets/,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+
+# Targets
+#   all          (default) deps, base, build 'series', boot it: KUnit + test_vmalloc smoke
+#   check        harness tests, git am + checkpatch, every prefix built, series booted
+#   deps         install the Debian packages (root), incl. linux-source-6.12
+#   base         unpack the base into build/linux (git repo, tag 'base')
+#   apply        check out VARIANT in build/linux (base + its patches, git am)
+#   build        apply and build VARIANT into build/out/VARIANT
+#   run          boot built VARIANT with PLAN and check the console log
+#   boot         build + run VARIANT (base, series, hiorder, prefix-N)
+#   kunit        the suite through the tree's own tools/testing/kunit/kunit.py
+#   export       regenerate patches/ from build/linux's base..EXPORT_REF
+#   checkpatch   scripts/checkpatch.pl --strict on every patch
+#   bisect       build every prefix of the series
+#   clean        remove build outputs (keeps the work tree and ccache)
+# Variables: VARIANT PLAN MEM SMP ACCEL(auto|kvm|tcg) ICOUNT(0|1) TIMEOUT
+#   KARGS LOOPS KUNIT_FILTER
+
+deps:
+	@$(S)/deps.sh
+
+base: deps
+	@$(S)/fetch-base.sh
+
+apply: base
+	$(S)/apply.sh $(VARIANT)
+
+build: apply
+	$(S)/build.sh $(VARIANT)
+
+run:
+	$(S)/boot.sh $(VARIANT) $(PLAN) $(LOGS)/$(VARIANT)-$(PLAN).log
+	$(S)/check-log.py --kernel-tree $(TREE) --expect-vmalloc \
+		$$(grep -qx CONFIG_PAGE_ALLOC_KUNIT_TEST=y $(BUILD)/out/$(VARIANT)/config && echo --expect-kunit) \
+		--json $(LOGS)/$(VARIANT)-$(PLAN).json $(LOGS)/$(VARIANT)-$(PLAN).log
+
+boot: build
+	$(MAKE) --no-print-directory run
+
+test-harness:
+	bash tests/run
+
+checkpatch: base
+	$(S)/checkpatch.sh
+
+bisect: base
+	$(S)/bisect-build.sh
+
+check: deps base
+	bash tests/run
+	$(S)/apply.sh series
+	$(S)/checkpatch.sh
+	$(S)/bisect-build.sh
+	$(MAKE) --no-print-directory run VARIANT=series PLAN=smoke
+
+kunit: base
+	$(S)/kunit.sh
+
+export: base
+	$(S)/export.sh $(EXPORT_REF)
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/out $(BUILD)/logs $(BUILD)/accel
+
+distclean:
+	rm -rf $(BUILD)
