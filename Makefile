@@ -68,7 +68,8 @@ build: apply
 
 run:
 	$(S)/boot.sh $(VARIANT) $(PLAN) $(LOGS)/$(VARIANT)-$(PLAN).log
-	$(S)/check-log.py --kernel-tree $(TREE) --expect-vmalloc \
+	$(S)/check-log.py --kernel-tree $(TREE) \
+		$$([ "$(PLAN)" = boot ] || echo --expect-vmalloc) \
 		$$(grep -qx CONFIG_PAGE_ALLOC_KUNIT_TEST=y $(BUILD)/out/$(VARIANT)/config && echo --expect-kunit) \
 		--json $(LOGS)/$(VARIANT)-$(PLAN).json $(LOGS)/$(VARIANT)-$(PLAN).log
 

@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""Decide pass/fail for one harness guest boot from its serial console log.
+
+usage: check-log.py [--kernel-tree DIR] [--expect-kunit] [--expect-vmalloc]
+                    [--json OUT.json] CONSOLE.log
+
+The guest init (scripts/guest-init.sh) writes these markers into the kernel
+log through /dev/kmsg, so they appear as "[    2.000000] harness: ...":
+  harness: start variant=<name> plan=<name>  first marker
+  harness: vmalloc-row <label>    the next test_vmalloc.ko load is row <label>
+  harness: bench <name> <key>=<value> ...    a free-form benchmark result
+  harness: error <text>           the guest init detected a problem (fails)
+  harness: done                   last marker; without it the log is truncated
+test_vmalloc.ko prints "Summary: <test> passed: N failed: N repeat: N loops: N
+avg: N usec" per test case and worker, then "All test took workerN=C cycles".
+KTAP output (KUnit) is parsed with the kernel tree's kunit.py.
+
+A human summary goes to stdout, error details to stderr.
+Exit status: 0 pass, 1 test failure or bad log, 2 usage error / missing file.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+# Kernel reports that fail the run, matched against every kernel message (the
+# timestamp is stripped).  The first matching pattern names the report, so the
+# specific patterns come before the generic ones.
+#   kind            regex                               example message
+REPORT_PATTERNS = [
+    ("Kernel panic", r"Kernel panic - not syncing"),    # ...not syncing: Fatal exception
+    ("KASAN", r"\bKASAN: "),                             # BUG: KASAN: use-after-free in f+0x1/0x2
+    ("Bad page", r"\bBad page (state|map)\b|\bBad rss-counter"),  # BUG: Bad page state in process
+    ("sleeping in atomic", r"BUG: (sleeping function called from invalid context"
+                           r"|scheduling while atomic)"),
+    ("lockup", r"BUG: soft lockup|hard LOCKUP"),         # BUG: soft lockup - CPU#0 stuck for 26s!
+    ("kernel BUG", r"\bkernel BUG at "),                 # kernel BUG at mm/page_alloc.c:123!
+    ("lockdep", r"WARNING: (possible (circular|recursive|irq lock inversion)"
+                r"|inconsistent lock state|bad unlock balance|held lock freed"
+                r"|lock held when returning|suspicious RCU usage|Nested lock was not taken"
+                r"|\S+-safe -> \S+-unsafe)|\bINFO: possible \w|\S+/\d+ still has locks held"),
+    ("RCU stall", r"\bINFO: \S+ (self-detected stall|detected stalls)"),  # rcu: INFO: rcu_sched self-detected stall
+    ("hung task", r"\bINFO: task \S+ blocked for more than|\bhung_task: "),
+    ("general protection fault", r"\bgeneral protection fault\b"),
+    ("list corruption", r"\blist_(add|del) corruption"),  # list_del corruption, ffff...->next is NULL
+    ("UBSAN", r"\bUBSAN: "),                             # UBSAN: shift-out-of-bounds in mm/x.c:1:2
+    ("refcount_t", r"\brefcount_t: "),                   # refcount_t: underflow; use-after-free.
+    ("allocation failure", r"\b(page allocation failure|vmalloc error): "),  # warn_alloc()
+    ("page_owner", r"\bpage_owner (info is not present|allocation stack trace missing"
+                   r"|free stack trace missing)"),
+    ("BUG", r"\bBUG: "),                                 # BUG: unable to handle page fault for address
+    ("WARNING", r"\bWARNING: CPU: \d+ PID: \d+|^WARNING: at "),  # WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x1
+    ("Oops", r"\bOops\b"),                               # Oops: Oops: 0002 [#1] PREEMPT SMP NOPTI
+]
+# Deliberately not matched: "WARNING:" in the middle of a line (x86 boot prints
+# e.g. "RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable ..."),
+# "loops:"/"oops=" (case-sensitive \bOops\b), and lines in SKIP_RE: the kernel
+# command line (panic=-1, oops=panic) and "---[ end ... ]---" report trailers.
+REPORTS = [(kind, re.compile(rx)) for kind, rx in REPORT_PATTERNS]
+SKIP_RE = re.compile(r"^(Kernel )?[Cc]ommand line: |^---\[ end ")
+# "Call Trace:" with no report in the CALL_TRACE_WINDOW lines before it is
+# still a failure (some unrecognised report or a stray dump_stack()).
+CALL_TRACE_RE = re.compile(r"^\s*Call Trace:")
+CALL_TRACE_WINDOW = 100
+
+TIMESTAMP_RE = re.compile(r"\[\s*\d+\.\d{6}\](?:\[\s*[TC]\d+\])? ?")
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+MARKER_RE = re.compile(r"(?:^|\s)harness: (start|vmalloc-row|bench|error|done)\b(.*)$")
+SUMMARY_RE = re.compile(r"\bSummary: (\S+) passed: (\d+) failed: (\d+) repeat: (\d+) "
+                        r"loops: (\d+) avg: (\d+) usec")
+WORKER_RE = re.compile(r"\bAll test took worker(\d+)=(\d+) cycles")
+KTAP_START_RE = re.compile(r"^\s*(KTAP|TAP) version \d+\s*$")
+KTAP_RESULT_RE = re.compile(r"^\s*(ok|not ok) \d+ (?:- )?(.*?)(?:\s+#.*)?$")
+KTAP_STRUCT_RE = re.compile(r"^\s*(KTAP version|TAP version|1\.\.\d+|# Subtest:|(not )?ok \d+)")
+MAX_DIAG = 30
+
+
+def split_messages(text):
+    """Yield (line number, message) for every kernel message.
+
+    The timestamp is stripped from the message.  A console line holding
+    several messages (output interleaved without a newline) yields each."""
+    for num, raw in enumerate(text.split("\n"), 1):
+        raw = ANSI_RE.sub("", raw.replace("\r", ""))
+        stamps = list(TIMESTAMP_RE.finditer(raw))
+        starts = [0] + [m.end() for m in stamps]
+        ends = [m.start() for m in stamps] + [len(raw)]
+        for i, (a, b) in enumerate(zip(starts, ends)):
+            if i == 0 and stamps and not raw[:b].strip():
+                continue        # nothing before the first timestamp
+            yield num, raw[a:b]
+
+
+def parse_value(v):
+    for conv in (int, float):
+        try:
+            return conv(v)
+        except ValueError:
+            pass
+    return v
+
+
+class Log:
+    """Everything extracted from one console log (no kunit.py involved)."""
+
+    def __init__(self, text):
+        self.lines = text.split("\n")
+        self.info = {}                  # key=value pairs of the start marker
+        self.started = self.done = self.ktap = False
+        self.errors, self.bench, self.vmalloc, self.reports = [], [], [], []
+        self.empty_rows = []            # vmalloc-row markers without a Summary
+        self.diag = {}                  # KUnit case name -> [diagnostic lines]
+        self.ktap_tail = []             # output since the last KTAP result line
+        self.row, self.row_results, self.unassigned = None, 0, []
+        last_report = -CALL_TRACE_WINDOW - 1
+        for num, msg in split_messages(text):
+            if self.marker(msg):
+                continue
+            self.vmalloc_line(msg)
+            self.ktap_line(msg)
+            if SKIP_RE.search(msg):
+                continue
+            kind = next((k for k, rx in REPORTS if rx.search(msg)), None)
+            if kind is None and CALL_TRACE_RE.search(msg) and \
+                    num - last_report > CALL_TRACE_WINDOW:
+                kind = "Call Trace"     # no report explains this trace
+            if kind:
+                last_report = num
+                self.reports.append({"line": num, "kind": kind, "text": msg.strip()})
+        self.close_row()
+
+    def marker(self, msg):
+        m = MARKER_RE.search(msg)
+        if not m:
+            return False
+        kind, args = m.group(1), m.group(2).strip()
+        self.close_row()
+        if kind == "start":
+            self.started = True
+            self.info = dict(w.split("=", 1) for w in args.split() if "=" in w)
+        elif kind == "vmalloc-row":
+            self.row, self.row_results = args, 0
+        elif kind == "bench":
+            words = args.split()
+            entry = {"name": words[0] if words else ""}
+            entry.update((k, parse_value(v)) for k, v in
+                         (w.split("=", 1) for w in words[1:] if "=" in w))
+            self.bench.append(entry)
+        elif kind == "error":
+            self.errors.append(args)
+        elif kind == "done":
+            self.done = True
+        return True
+
+    def close_row(self):
+        if self.row is not None and self.row_results == 0:
+            self.empty_rows.append(self.row)
+        self.row = None
+
+    def vmalloc_line(self, msg):
+        m = SUMMARY_RE.search(msg)
+        if m:
+            entry = {"row": self.row if self.row is not None else "(no row marker)",
+                     "test": m.group(1), "worker": None,
+                     "passed": int(m.group(2)), "failed": int(m.group(3)),
+                     "repeat": int(m.group(4)), "loops": int(m.group(5)),
+                     "avg_us": int(m.group(6))}
+            self.vmalloc.append(entry)
+            self.unassigned.append(entry)
+            self.row_results += 1
+            return
+        m = WORKER_RE.search(msg)
+        if m:       # the Summary lines before it belong to this worker
+            for entry in self.unassigned:
+                entry["worker"] = int(m.group(1))
+            self.unassigned = []
+
+    def ktap_line(self, msg):
+        """Remember diagnostic lines of KUnit cases for failure reports."""
+        if KTAP_START_RE.search(msg):
+            self.ktap = True
+        if not self.ktap:
+            return
+        if not KTAP_STRUCT_RE.search(msg):
+            if msg.strip():
+                self.ktap_tail = (self.ktap_tail + [msg.rstrip()])[-MAX_DIAG:]
+            return
+        m = KTAP_RESULT_RE.search(msg)
+        if m and m.group(1) == "not ok":
+            self.diag.setdefault(m.group(2), []).append(self.ktap_tail)
+        self.ktap_tail = []
+
+
+def run_kunit(tree, logfile):
+    """Parse the log with the tree's kunit.py; return (kunit json, stdout)."""
+    if not tree:
+        raise RuntimeError("KTAP needs kunit.py to be parsed, but no --kernel-tree was given")
+    kunit_py = os.path.join(tree, "tools", "testing", "kunit", "kunit.py")
+    if not os.path.isfile(kunit_py):
+        raise RuntimeError(f"kunit.py not found: {kunit_py}")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "kunit.json")  # absolute: kunit.py chdirs
+        proc = subprocess.run([sys.executable, kunit_py, "parse", "--json=" + out,
+                               os.path.abspath(logfile)],
+                              capture_output=True, text=True, timeout=600)
+        if not os.path.isfile(out):
+            raise RuntimeError(f"kunit.py parse failed (exit {proc.returncode}): "
+                               f"{proc.stderr.strip()[-2000:]}")
+        with open(out) as f:
+            return json.load(f), proc.stdout
+
+
+def kunit_cases(group, prefix=""):
+    """Yield (suite.case name, leaf name, status) for every KUnit test case."""
+    for sub in group.get("sub_groups", []):
+        yield from kunit_cases(sub, prefix + sub["name"] + ".")
+    for case in group.get("test_cases", []):
+        name = case["name"] or "<no result line>"
+        yield prefix + name, case["name"], case["status"]
+
+
+def check_kunit(log, args, reasons, err):
+    """KUnit part: returns the "kunit" dict of the JSON result."""
+    res = {"present": log.ktap, "passed": 0, "failed": 0, "skipped": 0,
+           "crashed": 0, "suites": [], "failures": []}
+    if not log.ktap:
+        if args.expect_kunit:
+            reasons.append("no KTAP output (KUnit did not run)")
+        return res
+    try:
+        data, kunit_out = run_kunit(args.kernel_tree, args.log)
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as e:
+        reasons.append("cannot parse KUnit output")
+        err(f"KUnit: {e}")
+        return res
+    res["suites"] = [g["name"] for g in data.get("sub_groups", [])] + \
+        [c["name"] for c in data.get("test_cases", []) if c["name"]]
+    diag = {k: list(v) for k, v in log.diag.items()}
+    tail = log.ktap_tail        # output after the last KTAP result line
+    key = {"PASS": "passed", "SKIP": "skipped", "ERROR": "crashed"}
+    for full, leaf, status in kunit_cases(data):
+        res[key.get(status, "failed")] += 1
+        if status in ("PASS", "SKIP"):
+            continue
+        if leaf:                # a "not ok" case: its diagnostic lines
+            lines = diag[leaf].pop(0) if diag.get(leaf) else []
+        else:                   # crashed, no result line: last output seen
+            lines, tail = tail, []
+        res["failures"].append({"name": full, "status": key.get(status, "failed"),
+                                "diagnostics": textwrap.dedent("\n".join(lines)).splitlines()})
+    if res["failed"] or res["crashed"]:
+        names = ", ".join(f["name"] for f in res["failures"][:5])
+        reasons.append(f"KUnit: {res['failed']} failed, {res['crashed']} crashed: {names}")
+        for f in res["failures"]:
+            err(f"KUnit {f['status']}: {f['name']}")
+            for line in f["diagnostics"]:
+                err(f"    {line}")
+        for line in kunit_out.splitlines():
+            if "[ERROR]" in line:
+                err(f"  kunit.py: {line}")
+    elif args.expect_kunit and sum(res[k] for k in key.values()) + res["failed"] == 0:
+        reasons.append("no KUnit test cases ran")
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kernel-tree", metavar="DIR", help="kernel tree holding tools/testing/kunit/kunit.py")
+    ap.add_argument("--expect-kunit", action="store_true", help="fail unless KUnit tests ran")
+    ap.add_argument("--expect-vmalloc", action="store_true", help="fail unless test_vmalloc printed results")
+    ap.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
+    ap.add_argument("log", metavar="CONSOLE.log")
+    args = ap.parse_args()
+    if not os.path.isfile(args.log):
+        print(f"check-log: no such file: {args.log}", file=sys.stderr)
+        return 2
+
+    def err(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    with open(args.log, encoding="utf-8", errors="replace") as f:
+        log = Log(f.read())
+    reasons = []
+
+    if not log.started:
+        reasons.append("no 'harness: start' marker")
+    for text in log.errors:
+        reasons.append(f"guest error: {text}")
+        err(f"harness error: {text}")
+    if log.reports:
+        kinds = list(dict.fromkeys(r["kind"] for r in log.reports))
+        reasons.append("kernel reports: " + ", ".join(kinds))
+        err(f"kernel reports ({len(log.reports)}):")
+        for r in log.reports[:50]:
+            err(f"  line {r['line']}: [{r['kind']}] {r['text']}")
+        first = log.reports[0]["line"]
+        err(f"context after line {first}:")
+        for n in range(first, min(first + 11, len(log.lines) + 1)):
+            err(f"  {n:5}| {log.lines[n - 1].rstrip()}")
+    kunit = check_kunit(log, args, reasons, err)
+    for row in log.empty_rows:
+        reasons.append(f"row {row} produced no result")
+    for v in log.vmalloc:
+        if v["failed"] > 0:
+            worker = "" if v["worker"] is None else f" (worker{v['worker']})"
+            reasons.append(f"test_vmalloc row {v['row']}: {v['test']}{worker} failed: {v['failed']}")
+    if args.expect_vmalloc and not log.vmalloc:
+        reasons.append("no test_vmalloc Summary lines")
+    if not log.done:
+        reasons.append("log truncated: no 'harness: done' marker")
+        err("log truncated: no 'harness: done' marker; last 20 lines:")
+        last = len(log.lines)
+        while last > 0 and not log.lines[last - 1].strip():
+            last -= 1
+        for n in range(max(1, last - 19), last + 1):
+            err(f"  {n:5}| {log.lines[n - 1].rstrip()}")
+
+    # Human summary on stdout.
+    print(f"log: {args.log}  variant={log.info.get('variant', '?')} plan={log.info.get('plan', '?')}")
+    if kunit["present"]:
+        print(f"kunit: {kunit['passed']} passed, {kunit['failed']} failed, "
+              f"{kunit['skipped']} skipped, {kunit['crashed']} crashed "
+              f"(suites: {', '.join(kunit['suites']) or 'none'})")
+    else:
+        print("kunit: no KTAP output")
+    print("test_vmalloc:" + ("" if log.vmalloc else " no results"))
+    workers = {}            # row -> workers seen; name the worker if several
+    for v in log.vmalloc:
+        workers.setdefault(v["row"], set()).add(v["worker"])
+    for v in log.vmalloc:
+        worker = f" w{v['worker']}" if len(workers[v["row"]]) > 1 else ""
+        print(f"  {v['row'] + worker:<30} {v['test']:<30} passed {v['passed']} "
+              f"failed {v['failed']} avg {v['avg_us']} usec")
+    for b in log.bench:
+        print("bench: " + " ".join([b["name"]] + [f"{k}={v}" for k, v in b.items() if k != "name"]))
+    if log.reports:
+        print("kernel reports: " + ", ".join(f"{r['kind']} (line {r['line']})" for r in log.reports[:10]))
+    else:
+        print("kernel reports: none")
+    print("result: PASS" if not reasons else f"result: FAIL ({'; '.join(reasons)})")
+
+    if args.json:
+        result = {"log": os.path.abspath(args.log), "variant": log.info.get("variant"),
+                  "plan": log.info.get("plan"), "kunit": kunit, "vmalloc": log.vmalloc,
+                  "bench": log.bench, "reports": log.reports, "errors": log.errors,
+                  "reasons": reasons, "pass": not reasons}
+        try:
+            with open(args.json, "w") as f:
+                json.dump(result, f, indent=2)
+                f.write("\n")
+        except OSError as e:
+            err(f"check-log: cannot write {args.json}: {e}")
+            return 2
+    return 0 if not reasons else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
