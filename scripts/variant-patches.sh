@@ -1,8 +1,11 @@
 #!/bin/bash
 # Print the patch files (one per line, in order) that make up a variant.
-#   base      no patches: the Debian base as is
+#   base      the Debian base with only the series' test_vmalloc benchmark
+#             patch (*-lib-test_vmalloc-*), which changes no mm code, so
+#             that every kernel runs the same benchmark module
 #   series    every patch of patches/series
-#   hiorder   only the high-order vmalloc patch (the last of the series)
+#   hiorder   base + only the high-order vmalloc patch (the last of the
+#             series): the upstream regression
 #   prefix-N  the first N patches of the series (bisection builds)
 . "$(dirname "$0")/common.sh"
 
@@ -10,14 +13,16 @@
 variant=$1
 mapfile -t all < <(grep -v -e '^#' -e '^[[:space:]]*$' "$PATCHES/series" 2>/dev/null || true)
 
+bench=$(printf '%s\n' "${all[@]}" | grep -- '-lib-test_vmalloc-' || true)
 case "$variant" in
 base)
-	;;
+	printf '%s' "${bench:+$bench$'\n'}" ;;
 series)
 	printf '%s\n' "${all[@]}" ;;
 hiorder)
-	hi=$(printf '%s\n' "${all[@]}" | grep -- '-vmalloc-request-high-order' || true)
-	[ -n "$hi" ] || die "variant hiorder: no *-vmalloc-request-high-order* patch in patches/series"
+	hi=$(printf '%s\n' "${all[@]}" | grep -- '-vmalloc-request-large-order' || true)
+	[ -n "$hi" ] || die "variant hiorder: no *-vmalloc-request-large-order* patch in patches/series"
+	printf '%s' "${bench:+$bench$'\n'}"
 	echo "$hi" ;;
 prefix-[0-9]*)
 	n=${variant#prefix-}
