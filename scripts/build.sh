@@ -19,8 +19,8 @@ kmake() { make -C "$TREE" O="$OBJ" ARCH=x86_64 CC="$CC" -j"$(nproc)" "$@"; }
 # shellcheck disable=SC2206
 fragments=("$TOP"/kconfig/*.config ${KCONFIG_EXTRA:-})
 {
-	kmake -s allnoconfig
-	"$TREE/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "${fragments[@]}"
+	kmake -s allnoconfig &&
+	"$TREE/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "${fragments[@]}" &&
 	kmake -s olddefconfig
 } >"$log" 2>&1 || { tail -20 "$log" >&2; die "kernel configuration failed (log: $log)"; }
 

@@ -1,7 +1,6 @@
 #!/bin/bash
 # Run the base tree's scripts/checkpatch.pl --strict (with codespell) on every
-# patch of the series, and on the cover letter's absence of nothing else.
-# Any ERROR, WARNING or CHECK fails.
+# patch of the series. Any ERROR, WARNING or CHECK fails.
 # Usage: scripts/checkpatch.sh [PATCH...]
 . "$(dirname "$0")/common.sh"
 
@@ -18,15 +17,28 @@ else
 fi
 [ ${#patches[@]} -gt 0 ] || { note "checkpatch: the series is empty"; exit 0; }
 
+# FILE_PATH_CHANGES ("does MAINTAINERS need updating?") fires for every new
+# file; instead, every file the series adds must have a maintainer.
 fail=0
 for p in "${patches[@]}"; do
-	if out=$(cd "$TREE" && ./scripts/checkpatch.pl --strict --codespell \
-			--codespellfile "$dict" --no-tree --terse -q "$p" 2>&1) && [ -z "$out" ]; then
+	rc=0
+	out=$(cd "$TREE" && ./scripts/checkpatch.pl --strict --codespell \
+		--codespellfile "$dict" --ignore FILE_PATH_CHANGES --no-tree \
+		--terse --show-types "$p" 2>&1) || rc=$?
+	if [ $rc = 0 ] && ! echo "$out" | grep -qE '(ERROR|WARNING|CHECK):'; then
 		echo "checkpatch: $(basename "$p"): clean"
 	else
 		echo "checkpatch: $(basename "$p"):"
 		echo "$out" | sed 's/^/  /'
 		fail=1
 	fi
+	for f in $(sed -n 's|^+++ b/||p' "$p" | sort -u); do
+		grep -q "^--- /dev/null" <(grep -B1 -F "+++ b/$f" "$p") || continue
+		if ! (cd "$TREE" && ./scripts/get_maintainer.pl --no-git --no-git-fallback \
+				--m --no-r --no-l -f "$f" 2>/dev/null | grep -q @); then
+			echo "checkpatch: $(basename "$p"): new file $f has no maintainer in MAINTAINERS"
+			fail=1
+		fi
+	done
 done
 [ $fail = 0 ] || die "checkpatch --strict found problems (above)"

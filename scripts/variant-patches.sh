@@ -30,4 +30,4 @@ prefix-[0-9]*)
 	printf '%s\n' "${all[@]:0:$n}" ;;
 *)
 	die "unknown variant '$variant' (known: base, series, hiorder, prefix-N)" ;;
-esac | sed "s|^|$PATCHES/|"
+esac | sed -e '/^$/d' -e "s|^|$PATCHES/|"
