@@ -15,7 +15,7 @@ export SMP ?= 2
 export ACCEL ?= auto
 export ICOUNT ?= 0
 export TIMEOUT ?= 900
-export KARGS ?=
+export KARGS ?= init_on_free=1
 export LOOPS ?= 1000
 export KUNIT_FILTER ?= page_alloc*
 
@@ -26,7 +26,7 @@ TREE   := $(BUILD)/linux
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
-.PHONY: all check help deps base apply build boot run kunit export \
+.PHONY: all check help deps base apply build boot run kunit kunit-loop bench export \
 	checkpatch bisect test-harness clean distclean
 
 all: deps base
@@ -47,6 +47,8 @@ help:
 #   run          boot built VARIANT with PLAN and check the console log
 #   boot         build + run VARIANT (base, series, hiorder, prefix-N)
 #   kunit        the suite through the tree's own tools/testing/kunit/kunit.py
+#   kunit-loop   boot built VARIANT COUNT (20) times, KUnit only
+#   bench        base/hiorder/series comparison (RUNS, SCALE, BENCH_MODES)
 #   export       regenerate patches/ from build/linux's base..EXPORT_REF
 #   checkpatch   scripts/checkpatch.pl --strict on every patch
 #   bisect       build every prefix of the series
@@ -90,10 +92,36 @@ check: deps base
 	$(S)/apply.sh series
 	$(S)/checkpatch.sh
 	$(S)/bisect-build.sh
+	$(S)/apply.sh series
+	$(S)/build.sh series
 	$(MAKE) --no-print-directory run VARIANT=series PLAN=smoke
+	for v in base hiorder; do \
+		$(S)/apply.sh $$v && $(S)/build.sh $$v && \
+		$(MAKE) --no-print-directory run VARIANT=$$v PLAN=smoke || exit 1; \
+	done
+	@echo "make check: all steps passed"
+
+# Boot the built series COUNT times, KUnit only, and stop at a failure.
+COUNT ?= 20
+kunit-loop:
+	for i in $$(seq 1 $(COUNT)); do \
+		echo "== KUnit boot $$i of $(COUNT)"; \
+		$(MAKE) --no-print-directory run VARIANT=$(VARIANT) PLAN=boot \
+			| grep -E '^(kunit|result):' || exit 1; \
+	done
 
 kunit: base
+	$(S)/apply.sh series
 	$(S)/kunit.sh
+
+# The comparison of base, hiorder and series: results/bench-*-MODE.{md,png,json}
+BENCH_MODES ?= tcg icount
+bench: deps base
+	$(S)/deps.sh python3-scipy python3-matplotlib
+	for v in base hiorder series; do \
+		$(S)/apply.sh $$v && $(S)/build.sh $$v || exit 1; \
+	done
+	for m in $(BENCH_MODES); do $(S)/bench.sh $$m || exit 1; done
 
 export: base
 	$(S)/export.sh $(EXPORT_REF)
