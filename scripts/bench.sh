@@ -4,7 +4,7 @@
 # boot loading test_vmalloc.ko once per row of scripts/bench-rows.sh; check
 # every console log, then write results/bench-base-hiorder-series-MODE.{md,png,json}.
 # Usage: scripts/bench.sh MODE        (MODE: tcg | icount)
-# Environment: RUNS (5), SCALE (100), SMP (2), MEM (2G), TIMEOUT (1800)
+# Environment: RUNS (5), SCALE (50), SMP (2), MEM (2G), TIMEOUT (1800)
 . "$(dirname "$0")/common.sh"
 
 [ $# -eq 1 ] || die "usage: $0 tcg|icount"
@@ -16,7 +16,7 @@ icount) export ICOUNT=1
      desc="TCG with -icount shift=0,sleep=off: virtual time = guest instructions executed; no cache, TLB or lock-contention costs" ;;
 *) die "MODE must be tcg or icount, not '$mode'" ;;
 esac
-RUNS=${RUNS:-5} SCALE=${SCALE:-100}
+RUNS=${RUNS:-5} SCALE=${SCALE:-50}
 export SMP=${SMP:-2} MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-1800}
 # No KUnit at boot (only series has the suite) and no debug options.
 export KARGS="kunit.enable=0" KUNIT_FILTER=

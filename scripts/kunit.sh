@@ -10,4 +10,5 @@
 cd "$TREE"
 python3 ./tools/testing/kunit/kunit.py run --arch=x86_64 \
 	--kunitconfig=mm/tests --build_dir="$BUILD/kunit" --jobs="$(nproc)" \
-	--timeout=900 --qemu_args='-smp 2' --kernel_args=init_on_free=1 "$@"
+	--timeout=900 --qemu_args='-smp 2' --kernel_args=init_on_free=1 \
+	--kernel_args=cma=16M "$@"

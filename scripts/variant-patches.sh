@@ -7,6 +7,8 @@
 #   hiorder   base + only the high-order vmalloc patch (the last of the
 #             series): the upstream regression
 #   prefix-N  the first N patches of the series (bisection builds)
+#   mutant-M  series + tests/mutations/M.patch: a deliberately broken
+#             kernel that the tests must catch (never part of the series)
 . "$(dirname "$0")/common.sh"
 
 [ $# -eq 1 ] || die "usage: $0 VARIANT"
@@ -28,6 +30,11 @@ prefix-[0-9]*)
 	n=${variant#prefix-}
 	[ "$n" -le ${#all[@]} ] || die "variant $variant: the series has only ${#all[@]} patches"
 	printf '%s\n' "${all[@]:0:$n}" ;;
+mutant-*)
+	m=$TOP/tests/mutations/${variant#mutant-}.patch
+	[ -f "$m" ] || die "variant $variant: no $m"
+	printf '%s\n' "${all[@]}"
+	echo "$m" ;;
 *)
-	die "unknown variant '$variant' (known: base, series, hiorder, prefix-N)" ;;
-esac | sed -e '/^$/d' -e "s|^|$PATCHES/|"
+	die "unknown variant '$variant' (known: base, series, hiorder, prefix-N, mutant-NAME)" ;;
+esac | sed -e '/^$/d' -e "s|^\([^/]\)|$PATCHES/\1|"
