@@ -236,6 +236,40 @@ def summary_lines(pairs, summary, results):
     return lines
 
 
+def target_lines(rows_res):
+    """The targets the series is judged by (published figures), met or missed."""
+    def pair(r, o, n):
+        return r["pairs"].get(pair_key(o, n))
+
+    lines = []
+    micro = [r for r in rows_res if r["micro"] and pair(r, "base", "series")]
+    for r in micro:
+        c = pair(r, "base", "series")
+        ok = c["ratio"] is not None and c["ratio"] >= 5.6
+        lines.append(f"{'MET' if ok else 'MISSED'}: microbenchmark series / base >= 5.6x "
+                     f"(published): {c['ratio']:.2f}x [{r['row']}]")
+    rows = [r for r in rows_res if not r["micro"] and pair(r, "base", "series")]
+    if rows:
+        bad = [r["row"] for r in rows if pair(r, "base", "series")["mark"] == "R"]
+        lines.append(("MET" if not bad else "MISSED") +
+                     ": no row where series is significantly slower than base"
+                     + (f": slower on {', '.join(bad)}" if bad else ""))
+    for r in rows:
+        if r["row"].startswith("fix_size p:512 h:1 "):
+            d = pair(r, "base", "series")["delta_pct"]
+            lines.append(f"{'MET' if d >= 49 else 'MISSED'}: fix_size p:512 h:1 series vs "
+                         f"base >= +49% (published): {d:+.1f}%")
+    large = [r for r in rows_res if pair(r, "hiorder", "series") and
+             any(r["row"].startswith(f"fix_size p:{p} ") for p in (64, 256, 512))]
+    if large:
+        worst = min(large, key=lambda r: pair(r, "hiorder", "series")["delta_pct"])
+        d = pair(worst, "hiorder", "series")["delta_pct"]
+        lines.append(f"{'MET' if d >= 54 else 'MISSED'}: large fix_size rows (p:64..p:512) "
+                     f"series vs hiorder >= +54% (published): lowest {d:+.1f}% "
+                     f"[{worst['row']}]")
+    return lines
+
+
 def md_cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -278,6 +312,9 @@ def write_md(path, args, plan, runs, rows_res, pairs, lines):
     out += [f"- {line}" for line in lines]
     out += ["", "(The contig_free row is a microbenchmark: loops x {alloc order-9, split_page, "
             "free_contig_range}; it is not counted in the per-pair lines above.)", ""]
+    targets = target_lines(rows_res)
+    if targets:
+        out += ["## Targets", ""] + [f"- {t}" for t in targets] + [""]
     out += ["## Per-variant means", "", "mean ± sample stdev (µs), n runs", ""]
     present = [v for v in VARIANTS if v in runs]
     out.append("| row | " + " | ".join(present) + " |")
@@ -423,7 +460,7 @@ def main():
     with open(args.out + ".json", "w", encoding="utf-8") as f:
         json.dump(json_safe(doc), f, indent=2, ensure_ascii=False, allow_nan=False)
         f.write("\n")
-    for line in lines:
+    for line in lines + target_lines(results):
         print(line)
     print(f"wrote {args.out}.md, {args.out}.png, {args.out}.json")
     return 0

@@ -28,12 +28,24 @@ done
 	die "/usr/bin/python3 lacks scipy/matplotlib: apt-get install python3-scipy python3-matplotlib"
 
 dir=$BUILD/bench/$mode
-rm -rf "$dir"
-mkdir -p "$dir"
 rows=$dir/rows.txt
-"$TOP/scripts/bench-rows.sh" "$SCALE" >"$rows"
 start=$(date +%s)
+# REPORT_ONLY=1: remake the report from the logs of the last run.
+if [ "${REPORT_ONLY:-0}" = 1 ]; then
+	[ -f "$rows" ] || die "no previous run in $dir"
+	RUNS=$(ls "$dir"/base-*.log.json | wc -l)
+	SCALE=$(cat "$dir/scale")
+	secs=$(cat "$dir/seconds")
+	set -- report-only
+else
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	"$TOP/scripts/bench-rows.sh" "$SCALE" >"$rows"
+	echo "$SCALE" >"$dir/scale"
+	set --
+fi
 for r in $(seq 1 "$RUNS"); do
+	[ $# -eq 0 ] || break
 	for v in "${variants[@]}"; do
 		log=$dir/$v-$r.log
 		BENCH_ROWS=$rows "$TOP/scripts/boot.sh" "$v" bench "$log"
@@ -42,7 +54,10 @@ for r in $(seq 1 "$RUNS"); do
 			  die "benchmark boot $v run $r failed (log: $log)"; }
 	done
 done
-secs=$(( $(date +%s) - start ))
+if [ $# -eq 0 ]; then
+	secs=$(( $(date +%s) - start ))
+	echo "$secs" >"$dir/seconds"
+fi
 
 kver() { sed -n 's/^kernel: //p' "$OUT/$1/info"; }
 mkdir -p "$TOP/results"
