@@ -4,7 +4,7 @@
 #             patch (*-lib-test_vmalloc-*), which changes no mm code, so
 #             that every kernel runs the same benchmark module
 #   series    every patch of patches/series
-#   hiorder   base + only the high-order vmalloc patch (the last of the
+#   hiorder   base + only the high-order vmalloc patch (6 of 7 in the
 #             series): the upstream regression
 #   prefix-N  the first N patches of the series (bisection builds)
 #   mutant-M  series + tests/mutations/M.patch: a deliberately broken
