@@ -26,7 +26,7 @@ TREE   := $(BUILD)/linux
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
-.PHONY: all check help deps base apply build boot run kunit kunit-loop bench export \
+.PHONY: all check check-full reliability mutants help deps base apply build boot run kunit kunit-loop bench export \
 	checkpatch bisect test-harness clean distclean
 
 all: deps base
@@ -50,6 +50,9 @@ help:
 #   kunit-loop   boot built VARIANT COUNT (20) times, KUnit only
 #   bench        base/hiorder/series comparison (RUNS, SCALE, BENCH_MODES)
 #   export       regenerate patches/ from build/linux's base..EXPORT_REF
+#   check-full   check + reliability matrix (MATRIX) + mutants
+#   reliability  debug builds of the series under stress (MATRIX=vm kasan lockdep)
+#   mutants      deliberately broken kernels the tests must catch
 #   checkpatch   scripts/checkpatch.pl --strict on every patch
 #   bisect       build every prefix of the series
 #   clean        remove build outputs (keeps the work tree and ccache)
@@ -101,8 +104,21 @@ check: deps base
 	done
 	@echo "make check: all steps passed"
 
+# The reliability matrix (kconfig/debug/*.config), each entry its own build.
+MATRIX ?= vm kasan lockdep
+reliability: base
+	$(S)/reliability.sh $(MATRIX)
+
+# make check plus the whole reliability matrix and the mutants.
+check-full: check
+	$(S)/reliability.sh $(MATRIX)
+	$(S)/mutants.sh
+
 # Boot the built series COUNT times, KUnit only, and stop at a failure.
 COUNT ?= 20
+mutants: base
+	$(S)/mutants.sh
+
 kunit-loop:
 	for i in $$(seq 1 $(COUNT)); do \
 		echo "== KUnit boot $$i of $(COUNT)"; \

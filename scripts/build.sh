@@ -26,15 +26,32 @@ fragments=("$TOP"/kconfig/*.config ${KCONFIG_EXTRA:-})
 
 # Every option of the fragments must have survived olddefconfig, except
 # options that this variant's tree does not have (e.g. a test of the series).
-bad=0
+# A later fragment overrides an earlier one, "# CONFIG_X is not set" included.
+declare -A want from
 for f in "${fragments[@]}"; do
 	while IFS= read -r line; do
-		sym=${line%%=*}
+		if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)= ]]; then
+			want[${BASH_REMATCH[1]}]=$line
+		elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set ]]; then
+			want[${BASH_REMATCH[1]}]=unset
+		else
+			continue
+		fi
+		from[${BASH_REMATCH[1]}]=$f
+	done <"$f"
+done
+bad=0
+for sym in "${!want[@]}"; do
+	line=${want[$sym]}
+	if [ "$line" = unset ]; then
+		grep -qE "^$sym=[ym]\$" "$OBJ/.config" || continue
+		line="# $sym is not set"
+	else
 		grep -qx -- "$line" "$OBJ/.config" && continue
-		grep -rqE "^(menu)?config ${sym#CONFIG_}\$" --include='Kconfig*' "$TREE" || continue
-		echo "error: $f: $line did not survive olddefconfig (dependency missing?)" >&2
-		bad=1
-	done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$f")
+	fi
+	grep -rqE "^(menu)?config ${sym#CONFIG_}\$" --include='Kconfig*' "$TREE" || continue
+	echo "error: ${from[$sym]}: $line did not survive olddefconfig (dependency missing?)" >&2
+	bad=1
 done
 [ $bad = 0 ] || die "kernel configuration for $variant is not what kconfig/ asks"
 

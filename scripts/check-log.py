@@ -10,6 +10,14 @@ log through /dev/kmsg, so they appear as "[    2.000000] harness: ...":
   harness: vmalloc-row <label>    the next test_vmalloc.ko load is row <label>
   harness: bench <name> <key>=<value> ...    a free-form benchmark result
   harness: error <text>           the guest init detected a problem (fails)
+  harness: note <text>            information only
+  harness: leak phase=P free_before=N free_after=N vmalloc_kb_before=N vmalloc_kb_after=N
+                                  pages a stress phase did not give back (fails
+                                  beyond LEAK_TOLERANCE_*)
+  harness: expect-alloc-failures begin|end
+                                  injected faults: allocation-failure reports
+                                  (warn_alloc) between these are expected, and
+                                  rows labelled "faults ..." may fail
   harness: done                   last marker; without it the log is truncated
 test_vmalloc.ko prints "Summary: <test> passed: N failed: N repeat: N loops: N
 avg: N usec" per test case and worker, then "All test took workerN=C cycles".
@@ -69,7 +77,22 @@ CALL_TRACE_WINDOW = 100
 
 TIMESTAMP_RE = re.compile(r"\[\s*\d+\.\d{6}\](?:\[\s*[TC]\d+\])? ?")
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-MARKER_RE = re.compile(r"(?:^|\s)harness: (start|vmalloc-row|bench|error|done)\b(.*)$")
+MARKER_RE = re.compile(r"(?:^|\s)harness: (start|vmalloc-row|bench|error|note|leak"
+                       r"|expect-alloc-failures|done)\b(.*)$")
+
+# Leak accounting of a stress phase (plan "stress"). Free pages are counted
+# exactly (buddy + every pcp list), after a warm-up run has grown slab,
+# percpu and vmalloc page-table caches to the phase's working set, and after
+# deferred frees settled. What may still differ is slab and percpu memory
+# held in caches (partial slabs, free percpu pages kept for reuse): a few
+# hundred pages. A batched free that loses one page per vfree() or per run
+# loses thousands in a phase (each does >= 1000 vfree()s per thread), so
+# 512 pages (2 MiB) separates the two.
+LEAK_TOLERANCE_PAGES = 512
+# VmallocUsed counts live vmalloc areas: after the phase only the percpu
+# allocator's chunks may remain (each a few pages): 1 MiB.
+LEAK_TOLERANCE_VMALLOC_KB = 1024
+FAULTS_ROW_PREFIX = "faults"
 SUMMARY_RE = re.compile(r"\bSummary: (\S+) passed: (\d+) failed: (\d+) repeat: (\d+) "
                         r"loops: (\d+) avg: (\d+) usec")
 WORKER_RE = re.compile(r"\bAll test took worker(\d+)=(\d+) cycles")
@@ -116,6 +139,8 @@ class Log:
         self.diag = {}                  # KUnit case name -> [diagnostic lines]
         self.ktap_tail = []             # output since the last KTAP result line
         self.row, self.row_results, self.unassigned = None, 0, []
+        self.leaks, self.notes = [], []
+        self.expect_alloc, self.expected_alloc_failures = False, 0
         last_report = -CALL_TRACE_WINDOW - 1
         for num, msg in split_messages(text):
             if self.marker(msg):
@@ -130,6 +155,11 @@ class Log:
                 kind = "Call Trace"     # no report explains this trace
             if kind:
                 last_report = num
+                if self.expect_alloc and kind == "allocation failure":
+                    self.expected_alloc_failures += 1
+                    continue
+                if self.expect_alloc and kind == "Call Trace":
+                    continue    # part of the expected report before it
                 self.reports.append({"line": num, "kind": kind, "text": msg.strip()})
         self.close_row()
 
@@ -152,12 +182,20 @@ class Log:
             self.bench.append(entry)
         elif kind == "error":
             self.errors.append(args)
+        elif kind == "note":
+            self.notes.append(args)
+        elif kind == "leak":
+            self.leaks.append({k: parse_value(v) for k, v in
+                               (w.split("=", 1) for w in args.split() if "=" in w)})
+        elif kind == "expect-alloc-failures":
+            self.expect_alloc = args == "begin"
         elif kind == "done":
             self.done = True
         return True
 
     def close_row(self):
-        if self.row is not None and self.row_results == 0:
+        if self.row is not None and self.row_results == 0 and \
+                not self.row.startswith(FAULTS_ROW_PREFIX):
             self.empty_rows.append(self.row)
         self.row = None
 
@@ -305,9 +343,22 @@ def main():
     for row in log.empty_rows:
         reasons.append(f"row {row} produced no result")
     for v in log.vmalloc:
-        if v["failed"] > 0:
+        if v["failed"] > 0 and not v["row"].startswith(FAULTS_ROW_PREFIX):
             worker = "" if v["worker"] is None else f" (worker{v['worker']})"
             reasons.append(f"test_vmalloc row {v['row']}: {v['test']}{worker} failed: {v['failed']}")
+    for lk in log.leaks:
+        try:
+            lost = lk["free_before"] - lk["free_after"]
+            grown = lk["vmalloc_kb_after"] - lk["vmalloc_kb_before"]
+        except (KeyError, TypeError):
+            reasons.append(f"malformed leak line: {lk}")
+            continue
+        if lost > LEAK_TOLERANCE_PAGES:
+            reasons.append(f"leak: phase {lk.get('phase')} lost {lost} free pages "
+                           f"(tolerance {LEAK_TOLERANCE_PAGES})")
+        if grown > LEAK_TOLERANCE_VMALLOC_KB:
+            reasons.append(f"leak: phase {lk.get('phase')} left VmallocUsed {grown} kB higher "
+                           f"(tolerance {LEAK_TOLERANCE_VMALLOC_KB} kB)")
     if args.expect_vmalloc and not log.vmalloc:
         reasons.append("no test_vmalloc Summary lines")
     if not log.done:
@@ -335,6 +386,13 @@ def main():
         worker = f" w{v['worker']}" if len(workers[v["row"]]) > 1 else ""
         print(f"  {v['row'] + worker:<30} {v['test']:<30} passed {v['passed']} "
               f"failed {v['failed']} avg {v['avg_us']} usec")
+    for lk in log.leaks:
+        print(f"leak: phase {lk.get('phase')}: free pages {lk.get('free_before')} -> "
+              f"{lk.get('free_after')}, VmallocUsed {lk.get('vmalloc_kb_before')} -> "
+              f"{lk.get('vmalloc_kb_after')} kB")
+    if log.expected_alloc_failures:
+        print(f"expected allocation-failure reports (injected faults): "
+              f"{log.expected_alloc_failures}")
     for b in log.bench:
         print("bench: " + " ".join([b["name"]] + [f"{k}={v}" for k, v in b.items() if k != "name"]))
     if log.reports:
@@ -347,6 +405,8 @@ def main():
         result = {"log": os.path.abspath(args.log), "variant": log.info.get("variant"),
                   "plan": log.info.get("plan"), "kunit": kunit, "vmalloc": log.vmalloc,
                   "bench": log.bench, "reports": log.reports, "errors": log.errors,
+                  "leaks": log.leaks, "notes": log.notes,
+                  "expected_alloc_failures": log.expected_alloc_failures,
                   "reasons": reasons, "pass": not reasons}
         try:
             with open(args.json, "w") as f:

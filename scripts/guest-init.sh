@@ -38,13 +38,85 @@ vmalloc_row() {
 	label=$1
 	shift
 	log "vmalloc-row $label"
-	guest-insmod /modules/test_vmalloc.ko "$@" 2>/tmp/insmod.err ||
-		log "error $(cat /tmp/insmod.err)"
+	if ! guest-insmod /modules/test_vmalloc.ko "$@" 2>/tmp/insmod.err; then
+		case "$label" in
+		# Injected faults may fail the module load itself.
+		faults*) log "note $(cat /tmp/insmod.err)" ;;
+		*) log "error $(cat /tmp/insmod.err)" ;;
+		esac
+	fi
 }
 
 # Every test case except align_shift_alloc_test (id 64), which fails by design.
 SMOKE_MASK=$((0x7fffffff & ~64))
 ncpu=$(grep -c ^processor /proc/cpuinfo)
+
+# Free pages as the allocator has them: buddy ("pages free") plus every
+# CPU's pcp lists ("count:"), so no drain is needed to count them exactly.
+free_pages() {
+	awk '$1 == "pages" && $2 == "free" { s += $3 } $1 == "count:" { s += $2 } END { print s }' /proc/zoneinfo
+}
+vmalloc_kb() { awk '$1 == "VmallocUsed:" { print $2 }' /proc/meminfo; }
+
+# Deferred frees settle: kvfree_rcu() batches, lazily purged vmap areas.
+settle() { sleep 3; }
+
+# leak PHASE FREE_BEFORE VMALLOC_KB_BEFORE: record what a phase gave back.
+leak() {
+	settle
+	log "leak phase=$1 free_before=$2 free_after=$(free_pages) vmalloc_kb_before=$3 vmalloc_kb_after=$(vmalloc_kb)"
+}
+
+# CMA allocations and releases (alloc_contig_range() + cma_release()) in
+# the background until /tmp/stop-cma exists; the count is in /tmp/cma-ops.
+cma_loop() {
+	d=$(ls -d /sys/kernel/debug/cma/* 2>/dev/null | head -1)
+	n=0
+	if [ -n "$d" ]; then
+		while [ ! -e /tmp/stop-cma ]; do
+			echo 1000 > "$d/alloc" 2>/dev/null && echo 1000 > "$d/free" 2>/dev/null &&
+				n=$((n + 1))
+		done
+	fi
+	echo "$n" > /tmp/cma-ops
+}
+
+# Stress: test_vmalloc with a thread per CPU, every case but the one that
+# fails by design, repeated; a warm-up first fills slab, percpu and page
+# table caches, so that the measured phases start from a steady state.
+stress_plan() {
+	repeat=$(arg repeat 3)
+	args="run_test_mask=$SMOKE_MASK test_loop_count=$loops nr_threads=$ncpu test_repeat_count=$repeat"
+	vmalloc_row "warmup t:$ncpu l:$loops r:$repeat" $args
+	settle
+	f0=$(free_pages) v0=$(vmalloc_kb)
+	rm -f /tmp/stop-cma
+	cma_loop &
+	vmalloc_row "stress t:$ncpu l:$loops r:$repeat" $args
+	touch /tmp/stop-cma
+	wait
+	log "bench cma_alloc_release rounds=$(cat /tmp/cma-ops) pages=1000"
+	leak stress "$f0" "$v0"
+
+	fpa=/sys/kernel/debug/fail_page_alloc
+	[ -d "$fpa" ] || return 0
+	f1=$(free_pages) v1=$(vmalloc_kb)
+	# Fail 1 in 50 page allocations of any order, sleeping ones included.
+	echo N > $fpa/ignore-gfp-wait
+	echo N > $fpa/ignore-gfp-highmem
+	echo 0 > $fpa/min-order
+	echo 0 > $fpa/verbose
+	echo 1000000 > $fpa/times
+	echo 1 > $fpa/interval
+	echo 2 > $fpa/probability
+	log "expect-alloc-failures begin"
+	vmalloc_row "faults t:$ncpu l:$loops p:2%" run_test_mask=$SMOKE_MASK \
+		test_loop_count="$loops" nr_threads="$ncpu"
+	echo 0 > $fpa/probability
+	log "expect-alloc-failures end"
+	log "bench fail_page_alloc injected=$((1000000 - $(cat $fpa/times)))"
+	leak faults "$f1" "$v1"
+}
 
 case "$plan" in
 smoke)
@@ -58,6 +130,9 @@ bench)
 		# shellcheck disable=SC2086
 		vmalloc_row "$label" $params
 	done < /bench-rows
+	;;
+stress)
+	stress_plan
 	;;
 boot)
 	;;

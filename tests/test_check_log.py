@@ -147,6 +147,28 @@ class FailingLogs(unittest.TestCase):
                     self.assertIn(reason, result_line(out))
                 self.assertIs(res["pass"], False)
 
+    def test_stress_pass_with_expected_faults(self):
+        rc, out, err, res = run("stress_pass.log", "--expect-vmalloc")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(res["expected_alloc_failures"], 1)
+        self.assertEqual([lk["phase"] for lk in res["leaks"]], ["stress", "faults"])
+        self.assertEqual(res["reports"], [])
+        # The faults row may fail; its failures are recorded, not fatal.
+        self.assertTrue(any(v["row"].startswith("faults") and v["failed"] == 1
+                            for v in res["vmalloc"]))
+
+    def test_stress_leak_fails(self):
+        rc, out, err, res = run("stress_leak.log", "--expect-vmalloc")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("leak: phase stress lost 5000 free pages", result_line(out))
+        self.assertIn("VmallocUsed 4679 kB higher", result_line(out))
+
+    def test_alloc_failure_outside_fault_window_fails(self):
+        rc, out, err, res = run("stress_unexpected_failure.log", "--expect-vmalloc")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("kernel reports: allocation failure", result_line(out))
+        self.assertEqual(len(res["reports"]), 1)
+
     def test_panic_details(self):
         rc, out, err, res = run("panic.log")
         self.assertIn("line 39: [BUG] BUG: unable to handle page fault", err)
