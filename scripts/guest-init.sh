@@ -58,8 +58,19 @@ free_pages() {
 }
 vmalloc_kb() { awk '$1 == "VmallocUsed:" { print $2 }' /proc/meminfo; }
 
-# Deferred frees settle: kvfree_rcu() batches, lazily purged vmap areas.
-settle() { sleep 3; }
+# Let deferred frees settle: kvfree_rcu() batches (drained after up to 5 s,
+# or by its shrinker, which drop_caches runs) and lazily purged vmap areas.
+# Wait until VmallocUsed and the free pages hold still for 3 s (at most 60 s).
+settle() {
+	echo 2 > /proc/sys/vm/drop_caches
+	last="" same=0 i=0
+	while [ $same -lt 3 ] && [ $i -lt 60 ]; do
+		sleep 1
+		now="$(vmalloc_kb) $(free_pages)"
+		if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0; fi
+		last=$now i=$((i + 1))
+	done
+}
 
 # leak PHASE FREE_BEFORE VMALLOC_KB_BEFORE: record what a phase gave back.
 leak() {
