@@ -14,6 +14,9 @@ log through /dev/kmsg, so they appear as "[    2.000000] harness: ...":
   harness: leak phase=P free_before=N free_after=N vmalloc_kb_before=N vmalloc_kb_after=N
                                   pages a stress phase did not give back (fails
                                   beyond LEAK_TOLERANCE_*)
+  harness: vmstat phase=P KEY=DELTA ...
+                                  /proc/vmstat counters' change over a pressure
+                                  phase; direct compaction or reclaim fails
   harness: expect-alloc-failures begin|end
                                   injected faults: allocation-failure reports
                                   (warn_alloc) between these are expected, and
@@ -58,6 +61,7 @@ REPORT_PATTERNS = [
     ("UBSAN", r"\bUBSAN: "),                             # UBSAN: shift-out-of-bounds in mm/x.c:1:2
     ("refcount_t", r"\brefcount_t: "),                   # refcount_t: underflow; use-after-free.
     ("allocation failure", r"\b(page allocation failure|vmalloc error): "),  # warn_alloc()
+    ("page poisoning", r"\bpagealloc: (single bit error|memory corruption)"),  # mm/page_poison.c
     ("page_owner", r"\bpage_owner (info is not present|allocation stack trace missing"
                    r"|free stack trace missing)"),
     ("BUG", r"\bBUG: "),                                 # BUG: unable to handle page fault for address
@@ -78,7 +82,7 @@ CALL_TRACE_WINDOW = 100
 TIMESTAMP_RE = re.compile(r"\[\s*\d+\.\d{6}\](?:\[\s*[TC]\d+\])? ?")
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 MARKER_RE = re.compile(r"(?:^|\s)harness: (start|vmalloc-row|bench|error|note|leak"
-                       r"|expect-alloc-failures|done)\b(.*)$")
+                       r"|vmstat|expect-alloc-failures|done)\b(.*)$")
 
 # Leak accounting of a stress phase (plan "stress"). Free pages are counted
 # exactly (buddy + every pcp list), after a warm-up run has grown slab,
@@ -93,6 +97,14 @@ LEAK_TOLERANCE_PAGES = 512
 # allocator's chunks may remain (each a few pages): 1 MiB.
 LEAK_TOLERANCE_VMALLOC_KB = 1024
 FAULTS_ROW_PREFIX = "faults"
+# Pressure phase (plan "pressure"): free memory is isolated order-0 pages and
+# vmalloc()'s high-order attempts fail. They may not reclaim or compact, and
+# the order-0 fallback is served from free pages sized above the working set,
+# so nothing in the phase has a reason to enter direct compaction or direct
+# reclaim: any count of these fails the run. (kswapd and kcompactd wake-ups
+# are reported, not failed: they run on their own, outside the allocations.)
+VMSTAT_MUST_STAY = ("compact_stall", "allocstall_dma", "allocstall_dma32",
+                    "allocstall_normal", "allocstall_movable", "pgscan_direct")
 SUMMARY_RE = re.compile(r"\bSummary: (\S+) passed: (\d+) failed: (\d+) repeat: (\d+) "
                         r"loops: (\d+) avg: (\d+) usec")
 WORKER_RE = re.compile(r"\bAll test took worker(\d+)=(\d+) cycles")
@@ -139,7 +151,7 @@ class Log:
         self.diag = {}                  # KUnit case name -> [diagnostic lines]
         self.ktap_tail = []             # output since the last KTAP result line
         self.row, self.row_results, self.unassigned = None, 0, []
-        self.leaks, self.notes = [], []
+        self.leaks, self.notes, self.vmstat = [], [], []
         self.expect_alloc, self.expected_alloc_failures = False, 0
         last_report = -CALL_TRACE_WINDOW - 1
         for num, msg in split_messages(text):
@@ -187,6 +199,9 @@ class Log:
         elif kind == "leak":
             self.leaks.append({k: parse_value(v) for k, v in
                                (w.split("=", 1) for w in args.split() if "=" in w)})
+        elif kind == "vmstat":
+            self.vmstat.append({k: parse_value(v) for k, v in
+                                (w.split("=", 1) for w in args.split() if "=" in w)})
         elif kind == "expect-alloc-failures":
             self.expect_alloc = args == "begin"
         elif kind == "done":
@@ -359,6 +374,15 @@ def main():
         if grown > LEAK_TOLERANCE_VMALLOC_KB:
             reasons.append(f"leak: phase {lk.get('phase')} left VmallocUsed {grown} kB higher "
                            f"(tolerance {LEAK_TOLERANCE_VMALLOC_KB} kB)")
+    for vs in log.vmstat:
+        grown = [f"{k} +{vs[k]}" for k in VMSTAT_MUST_STAY
+                 if isinstance(vs.get(k), int) and vs[k] > 0]
+        if grown:
+            reasons.append(f"phase {vs.get('phase')}: direct compaction/reclaim: "
+                           + ", ".join(grown))
+        elif "compact_stall" not in vs:
+            reasons.append(f"phase {vs.get('phase')}: no compact_stall counter "
+                           "(kernel without CONFIG_COMPACTION?)")
     if args.expect_vmalloc and not log.vmalloc:
         reasons.append("no test_vmalloc Summary lines")
     if not log.done:
@@ -390,6 +414,10 @@ def main():
         print(f"leak: phase {lk.get('phase')}: free pages {lk.get('free_before')} -> "
               f"{lk.get('free_after')}, VmallocUsed {lk.get('vmalloc_kb_before')} -> "
               f"{lk.get('vmalloc_kb_after')} kB")
+    for vs in log.vmstat:
+        print(f"vmstat: phase {vs.get('phase')}: " +
+              " ".join(f"{k} {v:+d}" if isinstance(v, int) else f"{k} {v}"
+                       for k, v in vs.items() if k != "phase"))
     if log.expected_alloc_failures:
         print(f"expected allocation-failure reports (injected faults): "
               f"{log.expected_alloc_failures}")
@@ -405,7 +433,7 @@ def main():
         result = {"log": os.path.abspath(args.log), "variant": log.info.get("variant"),
                   "plan": log.info.get("plan"), "kunit": kunit, "vmalloc": log.vmalloc,
                   "bench": log.bench, "reports": log.reports, "errors": log.errors,
-                  "leaks": log.leaks, "notes": log.notes,
+                  "leaks": log.leaks, "notes": log.notes, "vmstat": log.vmstat,
                   "expected_alloc_failures": log.expected_alloc_failures,
                   "reasons": reasons, "pass": not reasons}
         try:

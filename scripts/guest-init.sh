@@ -6,6 +6,8 @@
 #   harness: start variant=V plan=P
 #   harness: vmalloc-row LABEL      (before each test_vmalloc.ko load)
 #   harness: bench NAME key=value...
+#   harness: leak phase=P ...       (stress plan: pages before/after a phase)
+#   harness: vmstat phase=P KEY=DELTA...  (pressure plan: /proc/vmstat deltas)
 #   harness: error TEXT
 #   harness: done
 # KUnit suites are built in and have already run when this starts.
@@ -129,6 +131,56 @@ stress_plan() {
 	leak faults "$f1" "$v1"
 }
 
+# vmstat_delta PHASE BEFORE_FILE: the reclaim and compaction counters of
+# /proc/vmstat, as differences to a copy taken before the phase.
+VMSTAT_KEYS="compact_stall compact_fail compact_success compact_daemon_wake allocstall_dma allocstall_dma32 allocstall_normal allocstall_movable pgscan_direct pgscan_kswapd pageoutrun"
+vmstat_delta() {
+	log "vmstat phase=$1 $(awk -v keys="$VMSTAT_KEYS" '
+		BEGIN { n = split(keys, k); for (i = 1; i <= n; i++) want[k[i]] = 1 }
+		NR == FNR { before[$1] = $2; next }
+		$1 in want { printf "%s=%d ", $1, $2 - before[$1] }' "$2" /proc/vmstat)"
+}
+
+# Pressure (a small guest): free memory is brought down to about the working
+# set, in isolated order-0 pages (guest-fragment), so that vmalloc()'s
+# high-order attempts fail and it falls back to order-0 pages. Those attempts
+# must neither reclaim nor compact: the compaction and reclaim counters are
+# recorded around the run, and check-log.py fails on direct compaction or
+# direct reclaim. A warm-up run before the fragmenting grows the slab caches
+# (whose own high-order slab allocations may compact) to the working set.
+pressure_plan() {
+	n=$((loops / 5))
+	args="run_test_mask=9 nr_pages=512 test_loop_count=$n nr_threads=$ncpu"
+	vmalloc_row "pressure-warmup t:$ncpu p:512 l:$n" $args
+	settle
+	# Keep 8 MiB untouched and give back 32 MiB in single pages; the run
+	# needs nr_threads x 2 MiB at a time.
+	rm -f /tmp/fragmented
+	guest-fragment 8192 32768 /tmp/fragmented > /tmp/fragment.out 2>&1 &
+	fpid=$!
+	i=0
+	while [ ! -e /tmp/fragmented ] && [ $i -lt 300 ] && kill -0 $fpid 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if [ ! -e /tmp/fragmented ]; then
+		log "error guest-fragment did not finish: $(cat /tmp/fragment.out)"
+		kill $fpid 2>/dev/null
+		return 0
+	fi
+	log "note $(cat /tmp/fragment.out)"
+	# Free pages by order, all zones: what a high-order attempt could get.
+	# (busybox awk has no "^": the block size is doubled as it goes.)
+	log "bench fragmentation $(awk '{ z += $5; n = 1; for (o = 6; o <= NF; o++) { n *= 2; h += $o * n } }
+		END { printf "order0_free_pages=%d higher_order_free_pages=%d", z, h }' /proc/buddyinfo)"
+	while read -r line; do log "note buddyinfo: $line"; done < /proc/buddyinfo
+	cp /proc/vmstat /tmp/vmstat.before
+	vmalloc_row "pressure t:$ncpu p:512 l:$n" $args
+	vmstat_delta pressure /tmp/vmstat.before
+	kill $fpid
+	wait
+}
+
 case "$plan" in
 smoke)
 	vmalloc_row "smoke t:$ncpu l:$loops" run_test_mask=$SMOKE_MASK \
@@ -144,6 +196,9 @@ bench)
 	;;
 stress)
 	stress_plan
+	;;
+pressure)
+	pressure_plan
 	;;
 boot)
 	;;

@@ -15,12 +15,14 @@ gen=$OBJ/usr/gen_init_cpio
 [ -x "$gen" ] || make -s -C "$TREE" O="$OBJ" ARCH=x86_64 usr/gen_init_cpio
 [ -x "$gen" ] || die "$gen could not be built"
 
-# The guest's module loader: static, built once.
-insmod=$BUILD/guest-insmod
-if [ ! -x "$insmod" ] || [ "$TOP/scripts/guest-insmod.c" -nt "$insmod" ]; then
-	gcc -static -Os -Wall -o "$insmod" "$TOP/scripts/guest-insmod.c" ||
-		die "cannot build $insmod (static libc missing? install libc6-dev)"
-fi
+# The guest's static helpers (guest-insmod: module loader; guest-fragment:
+# memory fragmenter of the pressure plan), each rebuilt when its source changes.
+for h in guest-insmod guest-fragment; do
+	if [ ! -x "$BUILD/$h" ] || [ "$TOP/scripts/$h.c" -nt "$BUILD/$h" ]; then
+		gcc -static -Os -Wall -o "$BUILD/$h" "$TOP/scripts/$h.c" ||
+			die "cannot build $BUILD/$h (static libc missing? install libc6-dev)"
+	fi
+done
 
 spec=$(mktemp)
 trap 'rm -f "$spec"' EXIT
@@ -33,7 +35,8 @@ trap 'rm -f "$spec"' EXIT
 	echo "file /bin/busybox $busybox 0755 0 0"
 	echo "slink /bin/sh busybox 0777 0 0"
 	echo "file /init $TOP/scripts/guest-init.sh 0755 0 0"
-	echo "file /bin/guest-insmod $insmod 0755 0 0"
+	echo "file /bin/guest-insmod $BUILD/guest-insmod 0755 0 0"
+	echo "file /bin/guest-fragment $BUILD/guest-fragment 0755 0 0"
 	for m in "$dir"/modules/*.ko; do
 		[ -e "$m" ] && echo "file /modules/$(basename "$m") $m 0644 0 0"
 	done

@@ -1,14 +1,29 @@
 #!/bin/bash
 # Reliability matrix: build the series with a debug config fragment of
 # kconfig/debug/ (each in its own object directory, so re-runs stay
-# incremental), boot it with the stress plan (KUnit suite at boot, then
-# test_vmalloc stress with CMA allocations beside it, leak accounting, and
-# page-allocation fault injection), and check the console. Any report fails.
-# Usage: scripts/reliability.sh ENTRY...     (ENTRY: vm | kasan | lockdep)
-# Environment: LOOPS (1000), REPEAT (3), MEM (2G), SMP (2), TIMEOUT (3600)
+# incremental) and boot it twice:
+#  - plan stress (MEM): KUnit suite at boot, then test_vmalloc stress with
+#    CMA allocations beside it, leak accounting, and page-allocation fault
+#    injection;
+#  - plan pressure (a small guest, PRESSURE_MEM): free memory fragmented
+#    down to about the working set, vmalloc falls back from high orders, and
+#    direct compaction or reclaim fails the run.
+# Any kernel report fails. Each entry's outcome is appended to
+# build/logs/reliability-summary.txt.
+# Usage: scripts/reliability.sh [--variant mutant-NAME] ENTRY...
+#   ENTRY: vm | kasan | lockdep; --variant runs a mutant (tests/mutations/)
+#   through the matrix instead of the series.
+# Environment: LOOPS (1000), REPEAT (3), MEM (2G), PRESSURE_MEM (384M),
+#   SMP (2), TIMEOUT (3600)
 . "$(dirname "$0")/common.sh"
 
-[ $# -ge 1 ] || die "usage: $0 vm|kasan|lockdep ..."
+base=series
+if [ "${1:-}" = --variant ]; then
+	base=${2:-}
+	shift 2 || true
+fi
+case "$base" in series|mutant-?*) ;; *) die "--variant takes mutant-NAME, not '$base'" ;; esac
+[ $# -ge 1 ] || die "usage: $0 [--variant mutant-NAME] vm|kasan|lockdep ..."
 export LOOPS=${LOOPS:-1000} TIMEOUT=${TIMEOUT:-3600} KUNIT_FILTER='page_alloc*'
 summary=$BUILD/logs/reliability-summary.txt
 mkdir -p "$BUILD/logs"
@@ -19,19 +34,30 @@ for entry in "$@"; do
 	vm) kargs="debug_pagealloc=on page_owner=on page_poison=1 init_on_free=1" ;;
 	*) kargs="init_on_free=1" ;;
 	esac
-	v=series-$entry
-	"$TOP/scripts/apply.sh" series
+	v=$base-$entry
+	"$TOP/scripts/apply.sh" "$base"
 	start=$(date +%s)
 	OBJ=$BUILD/obj-$entry KCONFIG_EXTRA=$frag "$TOP/scripts/build.sh" "$v"
 	built=$(date +%s)
-	log=$BUILD/logs/$v-stress.log
 	rc=0
-	KARGS="$kargs harness.repeat=${REPEAT:-3}" "$TOP/scripts/boot.sh" "$v" stress "$log" || rc=$?
-	"$TOP/scripts/check-log.py" --kernel-tree "$TREE" --expect-kunit --expect-vmalloc \
-		--json "$log.json" "$log" | tee "$log.summary" | grep -vE '^  (warmup|stress|faults) ' || rc=1
+	for plan in stress pressure; do
+		log=$BUILD/logs/$v-$plan.log
+		if [ $plan = stress ]; then
+			mem=${MEM:-2G} expect=--expect-kunit args="$kargs harness.repeat=${REPEAT:-3}"
+		else
+			# No CMA area and no KUnit: the guest's memory is for the test.
+			mem=${PRESSURE_MEM:-384M} expect= args="$kargs cma=0 kunit.enable=0"
+		fi
+		MEM=$mem KARGS=$args "$TOP/scripts/boot.sh" "$v" $plan "$log" || rc=1
+		"$TOP/scripts/check-log.py" --kernel-tree "$TREE" $expect --expect-vmalloc \
+			--json "$log.json" "$log" >"$log.summary" || rc=1
+		grep -vE '^  (warmup|stress|faults|pressure)' "$log.summary"
+	done
 	{
-		echo "== $entry: $(date -u +%FT%TZ), build $((built - start))s, boot+run $(( $(date +%s) - built ))s, kernel args: $kargs"
-		grep -vE '^  (warmup|stress|faults) ' "$log.summary"
+		echo "== $v: $(date -u +%FT%TZ), build $((built - start))s, boot+run $(( $(date +%s) - built ))s, kernel args: $kargs"
+		for plan in stress pressure; do
+			grep -vE '^  (warmup|stress|faults|pressure)' "$BUILD/logs/$v-$plan.log.summary"
+		done
 	} >>"$summary"
-	[ $rc = 0 ] || die "reliability matrix entry '$entry' failed (log: $log)"
+	[ $rc = 0 ] || die "reliability matrix entry '$entry' failed for $base (logs: $BUILD/logs/$v-{stress,pressure}.log)"
 done

@@ -163,6 +163,27 @@ class FailingLogs(unittest.TestCase):
         self.assertIn("leak: phase stress lost 5000 free pages", result_line(out))
         self.assertIn("VmallocUsed 4679 kB higher", result_line(out))
 
+    def test_pressure_pass(self):
+        rc, out, err, res = run("pressure_pass.log", "--expect-vmalloc")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(res["vmstat"][0]["phase"], "pressure")
+        self.assertEqual(res["vmstat"][0]["compact_stall"], 0)
+        self.assertEqual(res["vmstat"][0]["compact_daemon_wake"], 1)  # reported, not fatal
+        self.assertIn("vmstat: phase pressure: compact_stall +0", out)
+        self.assertIn({"name": "fragmentation", "order0_free_pages": 9000,
+                       "higher_order_free_pages": 1500}, res["bench"])
+
+    def test_pressure_direct_compaction_fails(self):
+        rc, out, err, res = run("pressure_compaction.log", "--expect-vmalloc")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("phase pressure: direct compaction/reclaim: compact_stall +12, "
+                      "allocstall_normal +3", result_line(out))
+
+    def test_pressure_without_compaction_counters_fails(self):
+        rc, out, err, res = run("pressure_no_compaction.log", "--expect-vmalloc")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("no compact_stall counter", result_line(out))
+
     def test_alloc_failure_outside_fault_window_fails(self):
         rc, out, err, res = run("stress_unexpected_failure.log", "--expect-vmalloc")
         self.assertEqual(rc, 1, out + err)
@@ -306,6 +327,8 @@ class ReportPatterns(unittest.TestCase):
         "[  245.100000] INFO: task kworker/0:1:12 blocked for more than 122 seconds.": "hung task",
         "[    5.100000] BUG: soft lockup - CPU#0 stuck for 26s! [vmalloc_test/0:111]": "lockup",
         "[    5.100000] page_owner allocation stack trace missing": "page_owner",
+        "[    5.100000] pagealloc: memory corruption": "page poisoning",
+        "[    5.100000] pagealloc: single bit error": "page poisoning",
         "[    5.100000] insmod: page allocation failure: order:10, mode:0xcc0(GFP_KERNEL)":
             "allocation failure",
         "[    5.100000] BUG: Bad page map in process a.out  pte:8000000104a00025": "Bad page",

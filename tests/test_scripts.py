@@ -623,11 +623,12 @@ class BootTest(ScriptTestCase):
         write(os.path.join(out, "bzImage"), "fake-bzImage\n")
         write(os.path.join(out, "modules", "test_vmalloc.ko"), "fake-ko\n")
         write_exec(os.path.join(t.build, "obj", "usr", "gen_init_cpio"), '#!/bin/sh\ncat "$1"\n')
-        # A guest-insmod newer than its source, so initramfs.sh does not compile it.
-        insmod = os.path.join(t.build, "guest-insmod")
-        write_exec(insmod, "#!/bin/sh\nexit 0\n")
-        src = os.path.getmtime(t.path("scripts", "guest-insmod.c"))
-        os.utime(insmod, (src + 100, src + 100))
+        # Guest helpers newer than their sources, so initramfs.sh does not compile them.
+        for helper in ("guest-insmod", "guest-fragment"):
+            exe = os.path.join(t.build, helper)
+            write_exec(exe, "#!/bin/sh\nexit 0\n")
+            src = os.path.getmtime(t.path("scripts", helper + ".c"))
+            os.utime(exe, (src + 100, src + 100))
         write_exec(os.path.join(t.bin, "qemu-system-x86_64"), FAKE_QEMU)
         for tool in ("make", "gcc"):   # must not be needed
             write_exec(os.path.join(t.bin, tool), UNEXPECTED)
