@@ -39,7 +39,8 @@ help:
 
 # Targets
 #   all          (default) deps, base, build 'series', boot it: KUnit + test_vmalloc smoke
-#   check        harness tests, git am + checkpatch, every prefix built, series booted
+#   check        harness tests, git am + checkpatch, every prefix built, series booted,
+#                reliability matrix entry vm (stress, leak accounting, pressure)
 #   deps         install the Debian packages (root), incl. linux-source-6.12
 #   base         unpack the base into build/linux (git repo, tag 'base')
 #   apply        check out VARIANT in build/linux (base + its patches, git am)
@@ -50,14 +51,15 @@ help:
 #   kunit-loop   boot built VARIANT COUNT (20) times, KUnit only
 #   bench        base/hiorder/series comparison (RUNS, SCALE, BENCH_MODES)
 #   export       regenerate patches/ from build/linux's base..EXPORT_REF
-#   check-full   check + reliability matrix (MATRIX) + mutants
-#   reliability  debug builds of the series under stress (MATRIX=vm kasan lockdep)
-#   mutants      deliberately broken kernels the tests must catch
+#   check-full   check + the rest of the reliability matrix + mutants
+#   reliability  debug builds of the series under stress and pressure
+#                (MATRIX=vm kasan lockdep)
+#   mutants      deliberately broken kernels the tests and the matrix must catch
 #   checkpatch   scripts/checkpatch.pl --strict on every patch
 #   bisect       build every prefix of the series
 #   clean        remove build outputs (keeps the work tree and ccache)
 # Variables: VARIANT PLAN MEM SMP ACCEL(auto|kvm|tcg) ICOUNT(0|1) TIMEOUT
-#   KARGS LOOPS KUNIT_FILTER
+#   KARGS LOOPS KUNIT_FILTER; reliability: REPEAT PRESSURE_MEM
 
 deps:
 	@$(S)/deps.sh
@@ -102,23 +104,28 @@ check: deps base
 		$(S)/apply.sh $$v && $(S)/build.sh $$v && \
 		$(MAKE) --no-print-directory run VARIANT=$$v PLAN=smoke || exit 1; \
 	done
+	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh vm
 	@echo "make check: all steps passed"
 
 # The reliability matrix (kconfig/debug/*.config), each entry its own build.
+# A stress boot of a debug kernel under TCG takes minutes (KASAN: tens).
 MATRIX ?= vm kasan lockdep
+RELIABILITY_TIMEOUT ?= 3600
 reliability: base
-	$(S)/reliability.sh $(MATRIX)
+	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh $(MATRIX)
 
-# make check plus the whole reliability matrix and the mutants.
+# make check (which ran matrix entry vm) plus the other matrix entries, the
+# mutants against the tests, and a broken batched free against the matrix.
 check-full: check
-	$(S)/reliability.sh $(MATRIX)
+	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh $(filter-out vm,$(MATRIX))
+	$(S)/mutants.sh
+	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/mutants.sh --matrix vm skip-prepare
+
+mutants: base
 	$(S)/mutants.sh
 
 # Boot the built series COUNT times, KUnit only, and stop at a failure.
 COUNT ?= 20
-mutants: base
-	$(S)/mutants.sh
-
 kunit-loop:
 	for i in $$(seq 1 $(COUNT)); do \
 		echo "== KUnit boot $$i of $(COUNT)"; \

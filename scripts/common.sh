@@ -5,7 +5,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 TREE=$BUILD/linux          # kernel work tree: git repo of the base
-OBJ=${OBJ:-$BUILD/obj}     # object directory, rebuilt incrementally
+OBJ=$(realpath -m "${OBJ:-$BUILD/obj}")   # object directory, rebuilt incrementally
 OUT=$BUILD/out             # per-variant kernels: $OUT/<variant>/{bzImage,modules/}
 PATCHES=$TOP/patches
 

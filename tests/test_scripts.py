@@ -734,6 +734,39 @@ DEPS = ["build-essential", "bc", "bison", "flex", "libelf-dev", "libssl-dev", "c
         "busybox-static", "codespell"]
 
 
+# --------------------------------------------------------------------------
+# reliability.sh and mutants.sh: argument errors, before anything is built
+# --------------------------------------------------------------------------
+class MatrixArgsTest(ScriptTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = t = Layout("matrix")
+        os.makedirs(t.path("tests", "mutations"))
+        write(t.path("tests", "mutations", "broken.patch"), "not used\n")
+        for tool in ("make", "gcc", "git", "qemu-system-x86_64"):   # must not be needed
+            write_exec(os.path.join(t.bin, tool), UNEXPECTED)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def test_reliability_needs_an_entry(self):
+        self.assertFails(self.t.run("reliability.sh"), "usage: ")
+
+    def test_reliability_unknown_entry(self):
+        self.assertFails(self.t.run("reliability.sh", "nosuch"), "no matrix entry 'nosuch'")
+
+    def test_reliability_variant_must_be_a_mutant(self):
+        self.assertFails(self.t.run("reliability.sh", "--variant", "hiorder", "vm"),
+                         "--variant takes mutant-NAME, not 'hiorder'")
+
+    def test_mutants_unknown_name(self):
+        self.assertFails(self.t.run("mutants.sh", "nosuch"), "no mutant 'nosuch'")
+
+    def test_mutants_matrix_needs_an_entry(self):
+        self.assertFails(self.t.run("mutants.sh", "--matrix"), "usage: ")
+
+
 class DepsTest(ScriptTestCase):
     @classmethod
     def setUpClass(cls):
