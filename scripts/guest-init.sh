@@ -59,6 +59,12 @@ free_pages() {
 	awk '$1 == "pages" && $2 == "free" { s += $3 } $1 == "count:" { s += $2 } END { print s }' /proc/zoneinfo
 }
 vmalloc_kb() { awk '$1 == "VmallocUsed:" { print $2 }' /proc/meminfo; }
+# The kernel's own bookkeeping memory that a phase may legitimately leave
+# grown: slab (KASAN's quarantine holds freed objects, so their slabs stay),
+# percpu, page tables and kernel stacks.
+other_kb() {
+	awk '$1 ~ /^(Slab|Percpu|PageTables|SecPageTables|KernelStack):$/ { s += $2 } END { print s }' /proc/meminfo
+}
 
 # Let deferred frees settle: kvfree_rcu() batches (drained after up to 5 s,
 # or by its shrinker, which drop_caches runs) and lazily purged vmap areas.
@@ -74,10 +80,14 @@ settle() {
 	done
 }
 
-# leak PHASE FREE_BEFORE VMALLOC_KB_BEFORE: record what a phase gave back.
+# snapshot: "FREE_PAGES VMALLOC_KB OTHER_KB" now.
+snapshot() { echo "$(free_pages) $(vmalloc_kb) $(other_kb)"; }
+
+# leak PHASE BEFORE: record what a phase gave back (BEFORE: a snapshot).
 leak() {
 	settle
-	log "leak phase=$1 free_before=$2 free_after=$(free_pages) vmalloc_kb_before=$3 vmalloc_kb_after=$(vmalloc_kb)"
+	set -- "$1" $2 $(snapshot)
+	log "leak phase=$1 free_before=$2 free_after=$5 vmalloc_kb_before=$3 vmalloc_kb_after=$6 other_kb_before=$4 other_kb_after=$7"
 }
 
 # CMA allocations and releases (alloc_contig_range() + cma_release()) in
@@ -102,18 +112,18 @@ stress_plan() {
 	args="run_test_mask=$SMOKE_MASK test_loop_count=$loops nr_threads=$ncpu test_repeat_count=$repeat"
 	vmalloc_row "warmup t:$ncpu l:$loops r:$repeat" $args
 	settle
-	f0=$(free_pages) v0=$(vmalloc_kb)
+	s0=$(snapshot)
 	rm -f /tmp/stop-cma
 	cma_loop &
 	vmalloc_row "stress t:$ncpu l:$loops r:$repeat" $args
 	touch /tmp/stop-cma
 	wait
 	log "bench cma_alloc_release rounds=$(cat /tmp/cma-ops) pages=1000"
-	leak stress "$f0" "$v0"
+	leak stress "$s0"
 
 	fpa=/sys/kernel/debug/fail_page_alloc
 	[ -d "$fpa" ] || return 0
-	f1=$(free_pages) v1=$(vmalloc_kb)
+	s1=$(snapshot)
 	# Fail 1 in 50 page allocations of any order, sleeping ones included.
 	echo N > $fpa/ignore-gfp-wait
 	echo N > $fpa/ignore-gfp-highmem
@@ -128,7 +138,7 @@ stress_plan() {
 	echo 0 > $fpa/probability
 	log "expect-alloc-failures end"
 	log "bench fail_page_alloc injected=$((1000000 - $(cat $fpa/times)))"
-	leak faults "$f1" "$v1"
+	leak faults "$s1"
 }
 
 # vmstat_delta PHASE BEFORE_FILE: the reclaim and compaction counters of
