@@ -419,6 +419,14 @@ def main():
         worker = f" w{v['worker']}" if len(workers[v["row"]]) > 1 else ""
         print(f"  {v['row'] + worker:<30} {v['test']:<30} passed {v['passed']} "
               f"failed {v['failed']} avg {v['avg_us']} usec")
+    rows = {}               # row -> [test runs, loop iterations, failed runs]
+    for v in log.vmalloc:
+        r = rows.setdefault(v["row"], [0, 0, 0])
+        r[0] += v["passed"] + v["failed"]
+        r[1] += (v["passed"] + v["failed"]) * v["loops"]
+        r[2] += v["failed"]
+    for row, (runs, iters, failed) in rows.items():
+        print(f"row {row}: {runs} test runs, {iters} loop iterations, {failed} failed")
     for lk in log.leaks:
         other = ""
         if "other_kb_before" in lk:
