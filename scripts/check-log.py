@@ -99,9 +99,13 @@ MARKER_RE = re.compile(r"(?:^|\s)harness: (start|vmalloc-row|bench|error|note|le
 # 1000 vfree()s per thread), so 512 pages (2 MiB) separates the two.
 LEAK_TOLERANCE_PAGES = 512
 PAGE_KB = 4     # x86_64
-# VmallocUsed counts live vmalloc areas: after the phase only the percpu
-# allocator's chunks may remain (each a few pages): 1 MiB.
-LEAK_TOLERANCE_VMALLOC_KB = 1024
+# VmallocUsed counts the pages of live vmalloc areas. After the phase, only
+# the kernel's own long-lived vmalloc users may hold more (or fewer) pages
+# than before; under KASAN one stress phase was seen to end 2 MiB above its
+# start (the guest logs which callers of /proc/vmallocinfo changed). A
+# vfree() that leaks leaks in every one of the phase's >= 66000 loop
+# iterations, hundreds of MiB, so 4 MiB separates the two.
+LEAK_TOLERANCE_VMALLOC_KB = 4096
 FAULTS_ROW_PREFIX = "faults"
 # Pressure phase (plan "pressure"): free memory is isolated order-0 pages and
 # vmalloc()'s high-order attempts fail. They may not reclaim or compact, and

@@ -80,14 +80,31 @@ settle() {
 	done
 }
 
-# snapshot: "FREE_PAGES VMALLOC_KB OTHER_KB" now.
-snapshot() { echo "$(free_pages) $(vmalloc_kb) $(other_kb)"; }
+# Pages of live vmalloc areas by caller, one "CALLER PAGES" line each.
+vmalloc_callers() {
+	awk '{ for (i = 4; i <= NF; i++) if ($i ~ /^pages=/) n[$3] += substr($i, 7) }
+		END { for (c in n) print c, n[c] }' /proc/vmallocinfo | sort
+}
+
+# snapshot: "FREE_PAGES VMALLOC_KB OTHER_KB" now; the vmalloc callers go to
+# /tmp/vmalloc-callers (the last snapshot's).
+snapshot() {
+	vmalloc_callers > /tmp/vmalloc-callers
+	echo "$(free_pages) $(vmalloc_kb) $(other_kb)"
+}
 
 # leak PHASE BEFORE: record what a phase gave back (BEFORE: a snapshot).
 leak() {
 	settle
+	cp /tmp/vmalloc-callers /tmp/vmalloc-callers.before
 	set -- "$1" $2 $(snapshot)
 	log "leak phase=$1 free_before=$2 free_after=$5 vmalloc_kb_before=$3 vmalloc_kb_after=$6 other_kb_before=$4 other_kb_after=$7"
+	# Which vmalloc users hold more or fewer pages than before the phase.
+	awk 'NR == FNR { b[$1] = $2; next } { a[$1] = $2 }
+		END { for (c in a) if (a[c] != b[c]) printf "%s %+d; ", c, a[c] - b[c]
+		      for (c in b) if (!(c in a)) printf "%s %+d; ", c, -b[c] }' \
+		/tmp/vmalloc-callers.before /tmp/vmalloc-callers > /tmp/vmalloc-delta
+	[ -s /tmp/vmalloc-delta ] && log "note vmalloc pages by caller, phase $1: $(cat /tmp/vmalloc-delta)"
 }
 
 # CMA allocations and releases (alloc_contig_range() + cma_release()) in
