@@ -2,12 +2,14 @@
 /*
  * Bring the guest's free memory down to order-0 holes, then hold it.
  *
- * Fills all but RESERVE_KB of MemFree with anonymous memory (no THP), then
- * gives back HOLES_KB of it one page at a time, spread evenly over the whole
- * filled range, so that the pages given back have no free buddy: free memory
- * is then about RESERVE_KB + HOLES_KB, mostly as isolated order-0 pages, and
- * high-order allocations that may not reclaim or compact fail. Creates
- * READY_FILE when done and sleeps until killed (the memory stays taken).
+ * Fills anonymous memory (no THP) until MemFree is down to RESERVE_KB,
+ * reading MemFree as it goes (the kernel's own use grows meanwhile: page
+ * tables, KASAN's quarantine), then gives back HOLES_KB of it one page at a
+ * time, spread evenly over the whole filled range, so that the pages given
+ * back have no free buddy: free memory is then about RESERVE_KB + HOLES_KB,
+ * mostly as isolated order-0 pages, and high-order allocations that may not
+ * reclaim or compact fail. Creates READY_FILE when done and sleeps until
+ * killed (the memory stays taken).
  *
  * Usage: guest-fragment RESERVE_KB HOLES_KB READY_FILE
  * Exit status: 1 on bad arguments or when memory cannot be taken.
@@ -41,7 +43,8 @@ static long meminfo_kb(const char *key)
 int main(int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	long reserve_kb, holes_kb, free_kb, fill_pages, hole_pages, stride, i;
+	long reserve_kb, holes_kb, free_kb, max_pages, fill_pages, hole_pages, stride, i;
+	const long chunk = 256;		/* pages touched between MemFree reads */
 	char *mem;
 	int fd;
 
@@ -56,23 +59,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "guest-fragment: bad arguments or no MemFree\n");
 		return 1;
 	}
-	fill_pages = (free_kb - reserve_kb) * 1024 / page;
+	max_pages = (free_kb - reserve_kb) * 1024 / page;
 	hole_pages = holes_kb * 1024 / page;
-	if (fill_pages < 2 * hole_pages) {
+	if (max_pages < 2 * hole_pages) {
 		fprintf(stderr, "guest-fragment: MemFree %ld kB is too small for %ld kB reserve + %ld kB holes\n",
 			free_kb, reserve_kb, holes_kb);
 		return 1;
 	}
-	mem = mmap(NULL, fill_pages * page, PROT_READ | PROT_WRITE,
+	mem = mmap(NULL, max_pages * page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
 		perror("guest-fragment: mmap");
 		return 1;
 	}
 	/* Order-0 pages only: a huge page would be given back whole. */
-	madvise(mem, fill_pages * page, MADV_NOHUGEPAGE);
-	for (i = 0; i < fill_pages; i++)
-		mem[i * page] = 1;
+	madvise(mem, max_pages * page, MADV_NOHUGEPAGE);
+	for (fill_pages = 0; fill_pages < max_pages; fill_pages++) {
+		if (fill_pages % chunk == 0 && meminfo_kb("MemFree") <= reserve_kb)
+			break;
+		mem[fill_pages * page] = 1;
+	}
+	if (fill_pages < 2 * hole_pages) {
+		fprintf(stderr, "guest-fragment: only %ld pages could be filled, too few for %ld kB holes\n",
+			fill_pages, holes_kb);
+		return 1;
+	}
 
 	stride = fill_pages / hole_pages;
 	for (i = 0; i < hole_pages; i++) {
