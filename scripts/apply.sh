@@ -41,7 +41,8 @@ for p in $patches; do
 	i=$((i + 1))
 	[ $i -le $keep ] && continue
 	[ -f "$p" ] || die "patch listed in patches/series not found: $p"
-	if ! out=$(git am -q --keep-cr "$p" 2>&1); then
+	# The patch's own date as committer date: the applied copy is not new work.
+	if ! out=$(git am -q --keep-cr --committer-date-is-author-date "$p" 2>&1); then
 		git am --abort >/dev/null 2>&1 || true
 		echo "$out" | grep -E '^(error|Patch failed|fatal)' >&2 || echo "$out" >&2
 		files=$(echo "$out" | sed -n 's/^error: patch failed: \(.*\):[0-9]*$/\1/p' | sort -u | tr '\n' ' ')
