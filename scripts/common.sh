@@ -19,3 +19,9 @@ note() { echo "==> $*" >&2; }
 
 # Tag of the base commit in the work tree; git refs cannot contain '~'.
 base_tag() { echo "debian-$(echo "$1" | tr '~' '_')"; }
+
+# Boot settings of the 'pressure' plan, added to the kernel arguments $1: a
+# small guest (PRESSURE_MEM) with no CMA area and no KUnit, so that its memory
+# is for the test and high-order allocations have to fail and fall back.
+pressure_mem() { echo "${PRESSURE_MEM:-384M}"; }
+pressure_kargs() { echo "${1:+$1 }cma=0 kunit.enable=0"; }

@@ -48,7 +48,7 @@ for m in "$@"; do
 	log=$BUILD/logs/$v-$plan.log
 	case "$plan" in
 	smoke) mem=$MEM kargs=$KARGS ;;
-	pressure) mem=${PRESSURE_MEM:-384M} kargs="$KARGS cma=0 kunit.enable=0" expect= ;;
+	pressure) mem=$(pressure_mem) kargs=$(pressure_kargs "$KARGS") expect='' ;;
 	*) die "tests/mutations/$m.patch: unknown Harness-Plan '$plan'" ;;
 	esac
 	MEM=$mem KARGS=$kargs "$TOP/scripts/boot.sh" "$v" "$plan" "$log" || true

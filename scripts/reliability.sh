@@ -45,8 +45,7 @@ for entry in "$@"; do
 		if [ $plan = stress ]; then
 			mem=${MEM:-2G} expect=--expect-kunit args="$kargs harness.repeat=${REPEAT:-3}"
 		else
-			# No CMA area and no KUnit: the guest's memory is for the test.
-			mem=${PRESSURE_MEM:-384M} expect= args="$kargs cma=0 kunit.enable=0"
+			mem=$(pressure_mem) expect='' args=$(pressure_kargs "$kargs")
 		fi
 		MEM=$mem KARGS=$args "$TOP/scripts/boot.sh" "$v" $plan "$log" || rc=1
 		"$TOP/scripts/check-log.py" --kernel-tree "$TREE" $expect --expect-vmalloc \
