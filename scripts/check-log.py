@@ -163,6 +163,7 @@ class Log:
         self.ktap_tail = []             # output since the last KTAP result line
         self.row, self.row_results, self.unassigned = None, 0, []
         self.leaks, self.notes, self.vmstat = [], [], []
+        self.faults_tries = 0           # "faults ..." row markers seen
         self.expect_alloc, self.expected_alloc_failures = False, 0
         last_report = -CALL_TRACE_WINDOW - 1
         for num, msg in split_messages(text):
@@ -197,6 +198,7 @@ class Log:
             self.info = dict(w.split("=", 1) for w in args.split() if "=" in w)
         elif kind == "vmalloc-row":
             self.row, self.row_results = args, 0
+            self.faults_tries += args.startswith(FAULTS_ROW_PREFIX)
         elif kind == "bench":
             words = args.split()
             entry = {"name": words[0] if words else ""}
@@ -368,6 +370,13 @@ def main():
     kunit = check_kunit(log, args, reasons, err)
     for row in log.empty_rows:
         reasons.append(f"row {row} produced no result")
+    # Injected faults may fail a try's module load or every worker's start:
+    # the guest tries again, and a phase that never tested anything fails.
+    if log.faults_tries and not any(v["passed"] + v["failed"] for v in log.vmalloc
+                                    if v["row"].startswith(FAULTS_ROW_PREFIX)):
+        reasons.append(f"faults phase: no test_vmalloc test ran in {log.faults_tries} "
+                       f"tries (the injected faults failed the module load or "
+                       f"every worker's start)")
     for v in log.vmalloc:
         if v["failed"] > 0 and not v["row"].startswith(FAULTS_ROW_PREFIX):
             worker = "" if v["worker"] is None else f" (worker{v['worker']})"
