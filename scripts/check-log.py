@@ -116,6 +116,12 @@ FAULTS_ROW_PREFIX = "faults"
 # are reported, not failed: they run on their own, outside the allocations.)
 VMSTAT_MUST_STAY = ("compact_stall", "allocstall_dma", "allocstall_dma32",
                     "allocstall_normal", "allocstall_movable", "pgscan_direct")
+# That premise is checked too: the run allocates 512 pages at a time, so its
+# first attempts are order 9; /proc/buddyinfo, logged just before the run,
+# must show no free block of order 9 or above in any zone, or the attempts
+# could succeed and the phase would not test the fallback at all.
+PRESSURE_FIRST_ORDER = 9
+BUDDYINFO_RE = re.compile(r"^buddyinfo: Node \d+, zone\s+(\S+)\s+([\d\s]+)$")
 SUMMARY_RE = re.compile(r"\bSummary: (\S+) passed: (\d+) failed: (\d+) repeat: (\d+) "
                         r"loops: (\d+) avg: (\d+) usec")
 WORKER_RE = re.compile(r"\bAll test took worker(\d+)=(\d+) cycles")
@@ -409,6 +415,17 @@ def main():
         elif "compact_stall" not in vs:
             reasons.append(f"phase {vs.get('phase')}: no compact_stall counter "
                            "(kernel without CONFIG_COMPACTION?)")
+    if log.vmstat:
+        zones = [m.groups() for m in (BUDDYINFO_RE.match(n) for n in log.notes) if m]
+        if not zones:
+            reasons.append("pressure: no buddyinfo before the run (is the premise of "
+                           "failing high-order attempts true?)")
+        for zone, counts in zones:
+            high = sum(int(c) for c in counts.split()[PRESSURE_FIRST_ORDER:])
+            if high:
+                reasons.append(f"pressure: zone {zone} had {high} free blocks of order >= "
+                               f"{PRESSURE_FIRST_ORDER} before the run: its high-order "
+                               f"attempts could succeed, the fallback went untested")
     if args.expect_vmalloc and not log.vmalloc:
         reasons.append("no test_vmalloc Summary lines")
     if not log.done:

@@ -4,15 +4,21 @@
  *
  * Fills anonymous memory (no THP) until MemFree is down to RESERVE_KB,
  * reading MemFree as it goes (the kernel's own use grows meanwhile: page
- * tables, KASAN's quarantine), then gives back HOLES_KB of it one page at a
- * time, spread evenly over the whole filled range, so that the pages given
- * back have no free buddy: free memory is then about RESERVE_KB + HOLES_KB,
- * mostly as isolated order-0 pages, and high-order allocations that may not
- * reclaim or compact fail. Creates READY_FILE when done and sleeps until
- * killed (the memory stays taken).
+ * tables, KASAN's quarantine). The order-0 fill leaves the largest free
+ * blocks for last, so it then takes every free block of order TAKE_ORDER
+ * or above that is left (/proc/buddyinfo, any zone) with transparent huge
+ * page faults, which take such a block or nothing (the caller sets THP
+ * defrag to "never", so they neither reclaim nor compact). Last, it gives
+ * back HOLES_KB of the filled memory one page at a time, spread evenly over
+ * the whole range, so that the pages given back have no free buddy: free
+ * memory is then about RESERVE_KB + HOLES_KB, without a block of order
+ * TAKE_ORDER or above, mostly as isolated order-0 pages, and high-order
+ * allocations that may not reclaim or compact fail. Creates READY_FILE when
+ * done and sleeps until killed (the memory stays taken).
  *
- * Usage: guest-fragment RESERVE_KB HOLES_KB READY_FILE
- * Exit status: 1 on bad arguments or when memory cannot be taken.
+ * Usage: guest-fragment RESERVE_KB HOLES_KB TAKE_ORDER READY_FILE
+ * Exit status: 1 on bad arguments, when memory cannot be taken, or when a
+ * block of order TAKE_ORDER or above stays free.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,22 +46,75 @@ static long meminfo_kb(const char *key)
 	return val;
 }
 
+/* Free blocks of order @order or above in all zones, from /proc/buddyinfo. */
+static long high_order_blocks(int order)
+{
+	char line[512], *tok;
+	long blocks = 0;
+	int o;
+	FILE *f = fopen("/proc/buddyinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		/* "Node 0, zone   DMA32   count(order 0) count(order 1) ..." */
+		tok = strstr(line, "zone");
+		if (!tok)
+			continue;
+		strtok(tok, " \t\n");		/* "zone" */
+		strtok(NULL, " \t\n");	/* its name */
+		for (o = 0; (tok = strtok(NULL, " \t\n")); o++)
+			if (o >= order)
+				blocks += atol(tok);
+	}
+	fclose(f);
+	return blocks;
+}
+
+/*
+ * Take the free blocks of order @order or above with huge page faults in a
+ * MADV_HUGEPAGE mapping: one huge page per fault while the allocator has a
+ * block for it. Returns the blocks still free, or -1 on error.
+ */
+static long take_high_order(int order, long page, long *taken)
+{
+	long huge = page << order, left = high_order_blocks(order), tries;
+	char *map, *p;
+
+	/* Bounded: a block of order N > @order takes 2^(N - @order) faults. */
+	for (tries = 0; left > 0 && tries < 4 * left + 16; tries++) {
+		map = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (map == MAP_FAILED)
+			return -1;
+		p = (char *)(((unsigned long)map + huge - 1) & ~(huge - 1));
+		madvise(p, huge, MADV_HUGEPAGE);
+		p[0] = 1;
+		(*taken)++;
+		left = high_order_blocks(order);
+	}
+	return left;
+}
+
 int main(int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	long reserve_kb, holes_kb, free_kb, max_pages, fill_pages, hole_pages, stride, i;
+	long left, faults = 0;
+	int take_order;
 	const long chunk = 256;		/* pages touched between MemFree reads */
 	char *mem;
 	int fd;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s RESERVE_KB HOLES_KB READY_FILE\n", argv[0]);
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s RESERVE_KB HOLES_KB TAKE_ORDER READY_FILE\n", argv[0]);
 		return 1;
 	}
 	reserve_kb = atol(argv[1]);
 	holes_kb = atol(argv[2]);
+	take_order = atoi(argv[3]);
 	free_kb = meminfo_kb("MemFree");
-	if (free_kb < 0 || reserve_kb < 0 || holes_kb <= 0) {
+	if (free_kb < 0 || reserve_kb < 0 || holes_kb <= 0 || take_order < 1 || take_order > 20) {
 		fprintf(stderr, "guest-fragment: bad arguments or no MemFree\n");
 		return 1;
 	}
@@ -85,6 +144,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	left = take_high_order(take_order, page, &faults);
+	if (left) {
+		fprintf(stderr, "guest-fragment: %ld free blocks of order >= %d left after %ld huge page faults (THP disabled?)\n",
+			left, take_order, faults);
+		return 1;
+	}
+
 	stride = fill_pages / hole_pages;
 	for (i = 0; i < hole_pages; i++) {
 		if (madvise(mem + i * stride * page, page, MADV_DONTNEED)) {
@@ -92,11 +158,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("guest-fragment: filled %ld kB, gave back %ld kB as single pages (every %ld pages)\n",
-	       fill_pages * page / 1024, hole_pages * page / 1024, stride);
+	printf("guest-fragment: filled %ld kB, %ld huge page faults took the blocks of order >= %d, gave back %ld kB as single pages (every %ld pages)\n",
+	       fill_pages * page / 1024, faults, take_order, hole_pages * page / 1024, stride);
 	fflush(stdout);
 
-	fd = open(argv[3], O_CREAT | O_WRONLY, 0644);
+	fd = open(argv[4], O_CREAT | O_WRONLY, 0644);
 	if (fd < 0) {
 		perror("guest-fragment: ready file");
 		return 1;
