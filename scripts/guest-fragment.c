@@ -4,17 +4,17 @@
  *
  * Fills anonymous memory (no THP) until MemFree is down to RESERVE_KB,
  * reading MemFree as it goes (the kernel's own use grows meanwhile: page
- * tables, KASAN's quarantine). The order-0 fill leaves the largest free
- * blocks for last, so it then takes every free block of order TAKE_ORDER
- * or above that is left (/proc/buddyinfo, any zone) with transparent huge
- * page faults, which take such a block or nothing (the caller sets THP
- * defrag to "never", so they neither reclaim nor compact). Last, it gives
- * back HOLES_KB of the filled memory one page at a time, spread evenly over
- * the whole range, so that the pages given back have no free buddy: free
- * memory is then about RESERVE_KB + HOLES_KB, without a block of order
- * TAKE_ORDER or above, mostly as isolated order-0 pages, and high-order
- * allocations that may not reclaim or compact fail. Creates READY_FILE when
- * done and sleeps until killed (the memory stays taken).
+ * tables, KASAN's quarantine), then gives back HOLES_KB of it one page at a
+ * time, spread evenly over the whole range, so that the pages given back
+ * have no free buddy. The order-0 fill leaves the largest free blocks for
+ * last, so it then takes every free block of order TAKE_ORDER or above
+ * (/proc/buddyinfo, any zone) with transparent huge page faults, which take
+ * such a block or nothing (the caller sets THP defrag to "never", so they
+ * neither reclaim nor compact), until none has formed for 3 s. Free memory
+ * is then about RESERVE_KB + HOLES_KB, without a block of order TAKE_ORDER
+ * or above, mostly as isolated order-0 pages, and high-order allocations
+ * that may not reclaim or compact fail. Creates READY_FILE when done and
+ * sleeps until killed (the memory stays taken).
  *
  * Usage: guest-fragment RESERVE_KB HOLES_KB TAKE_ORDER READY_FILE
  * Exit status: 1 on bad arguments, when memory cannot be taken, or when a
@@ -100,7 +100,8 @@ int main(int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	long reserve_kb, holes_kb, free_kb, max_pages, fill_pages, hole_pages, stride, i;
-	long left, faults = 0;
+	long left, faults = 0, before, rounds;
+	int quiet;
 	int take_order;
 	const long chunk = 256;		/* pages touched between MemFree reads */
 	char *mem;
@@ -144,19 +145,37 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	left = take_high_order(take_order, page, &faults);
-	if (left) {
-		fprintf(stderr, "guest-fragment: %ld free blocks of order >= %d left after %ld huge page faults (THP disabled?)\n",
-			left, take_order, faults);
-		return 1;
-	}
-
 	stride = fill_pages / hole_pages;
 	for (i = 0; i < hole_pages; i++) {
 		if (madvise(mem + i * stride * page, page, MADV_DONTNEED)) {
 			perror("guest-fragment: madvise");
 			return 1;
 		}
+	}
+
+	/*
+	 * Take the blocks of order >= take_order that are free now, and those
+	 * that form over the next seconds: free pages that sat on the per-cpu
+	 * lists go back to the buddy allocator as the lists' high limit decays
+	 * or overflows, and merge. Done when three checks a second apart find
+	 * nothing to take.
+	 */
+	for (quiet = 0, rounds = 0; quiet < 3; rounds++) {
+		if (rounds == 60) {
+			fprintf(stderr, "guest-fragment: blocks of order >= %d still forming after %ld s (%ld huge page faults)\n",
+				take_order, rounds, faults);
+			return 1;
+		}
+		if (rounds)
+			sleep(1);
+		before = faults;
+		left = take_high_order(take_order, page, &faults);
+		if (left) {
+			fprintf(stderr, "guest-fragment: %ld free blocks of order >= %d left after %ld huge page faults (THP disabled?)\n",
+				left, take_order, faults);
+			return 1;
+		}
+		quiet = faults == before ? quiet + 1 : 0;
 	}
 	printf("guest-fragment: filled %ld kB, %ld huge page faults took the blocks of order >= %d, gave back %ld kB as single pages (every %ld pages)\n",
 	       fill_pages * page / 1024, faults, take_order, hole_pages * page / 1024, stride);
