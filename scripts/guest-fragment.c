@@ -12,13 +12,15 @@
  * such a block or nothing (the caller sets THP defrag to "never", so they
  * neither reclaim nor compact), until none has formed for 3 s. Free memory
  * is then about RESERVE_KB + HOLES_KB, without a block of order TAKE_ORDER
- * or above, mostly as isolated order-0 pages, and high-order allocations
- * that may not reclaim or compact fail. Creates READY_FILE when done and
- * sleeps until killed (the memory stays taken).
+ * or above that such an allocation can take, mostly as isolated order-0
+ * pages, and high-order allocations that may not reclaim or compact fail.
+ * Prints what it did and "untaken=N", the free order-TAKE_ORDER units that
+ * the faults could not take; creates READY_FILE when done and sleeps until
+ * killed (the memory stays taken).
  *
  * Usage: guest-fragment RESERVE_KB HOLES_KB TAKE_ORDER READY_FILE
- * Exit status: 1 on bad arguments, when memory cannot be taken, or when a
- * block of order TAKE_ORDER or above stays free.
+ * Exit status: 1 on bad arguments, when memory cannot be taken, or when
+ * blocks of order TAKE_ORDER still form after a minute.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -46,11 +48,14 @@ static long meminfo_kb(const char *key)
 	return val;
 }
 
-/* Free blocks of order @order or above in all zones, from /proc/buddyinfo. */
-static long high_order_blocks(int order)
+/*
+ * Free memory in blocks of order @order or above, all zones, in units of
+ * 2^@order pages (an order-10 block is two units), from /proc/buddyinfo.
+ */
+static long high_order_units(int order)
 {
 	char line[512], *tok;
-	long blocks = 0;
+	long units = 0;
 	int o;
 	FILE *f = fopen("/proc/buddyinfo", "r");
 
@@ -65,24 +70,26 @@ static long high_order_blocks(int order)
 		strtok(NULL, " \t\n");	/* its name */
 		for (o = 0; (tok = strtok(NULL, " \t\n")); o++)
 			if (o >= order)
-				blocks += atol(tok);
+				units += atol(tok) << (o - order);
 	}
 	fclose(f);
-	return blocks;
+	return units;
 }
 
 /*
- * Take the free blocks of order @order or above with huge page faults in a
- * MADV_HUGEPAGE mapping: one huge page per fault while the allocator has a
- * block for it. Returns the blocks still free, or -1 on error.
+ * Take free blocks of order @order or above with huge page faults in a
+ * MADV_HUGEPAGE mapping, one unit per fault, while faults take them; two
+ * faults in a row that take nothing (the block is behind a watermark or a
+ * zone's lowmem reserve, which an order-@order allocation of vmalloc() faces
+ * as well) end it. Returns the units left free, or -1 on error.
  */
 static long take_high_order(int order, long page, long *taken)
 {
-	long huge = page << order, left = high_order_blocks(order), tries;
+	long huge = page << order, left = high_order_units(order), now;
+	int misses = 0;
 	char *map, *p;
 
-	/* Bounded: a block of order N > @order takes 2^(N - @order) faults. */
-	for (tries = 0; left > 0 && tries < 4 * left + 16; tries++) {
+	while (left > 0 && misses < 2) {
 		map = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (map == MAP_FAILED)
@@ -90,8 +97,14 @@ static long take_high_order(int order, long page, long *taken)
 		p = (char *)(((unsigned long)map + huge - 1) & ~(huge - 1));
 		madvise(p, huge, MADV_HUGEPAGE);
 		p[0] = 1;
-		(*taken)++;
-		left = high_order_blocks(order);
+		now = high_order_units(order);
+		if (now < left) {
+			(*taken)++;
+			misses = 0;
+		} else {
+			misses++;
+		}
+		left = now;
 	}
 	return left;
 }
@@ -100,7 +113,7 @@ int main(int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	long reserve_kb, holes_kb, free_kb, max_pages, fill_pages, hole_pages, stride, i;
-	long left, faults = 0, before, rounds;
+	long left, taken = 0, before, rounds;
 	int quiet;
 	int take_order;
 	const long chunk = 256;		/* pages touched between MemFree reads */
@@ -157,28 +170,28 @@ int main(int argc, char **argv)
 	 * Take the blocks of order >= take_order that are free now, and those
 	 * that form over the next seconds: free pages that sat on the per-cpu
 	 * lists go back to the buddy allocator as the lists' high limit decays
-	 * or overflows, and merge. Done when three checks a second apart find
-	 * nothing to take.
+	 * or overflows, and merge. Done when three checks a second apart take
+	 * nothing.
 	 */
 	for (quiet = 0, rounds = 0; quiet < 3; rounds++) {
 		if (rounds == 60) {
-			fprintf(stderr, "guest-fragment: blocks of order >= %d still forming after %ld s (%ld huge page faults)\n",
-				take_order, rounds, faults);
+			fprintf(stderr, "guest-fragment: blocks of order >= %d still forming after %ld s (%ld taken)\n",
+				take_order, rounds, taken);
 			return 1;
 		}
 		if (rounds)
 			sleep(1);
-		before = faults;
-		left = take_high_order(take_order, page, &faults);
-		if (left) {
-			fprintf(stderr, "guest-fragment: %ld free blocks of order >= %d left after %ld huge page faults (THP disabled?)\n",
-				left, take_order, faults);
+		before = taken;
+		left = take_high_order(take_order, page, &taken);
+		if (left < 0) {
+			perror("guest-fragment: huge page mapping");
 			return 1;
 		}
-		quiet = faults == before ? quiet + 1 : 0;
+		quiet = taken == before ? quiet + 1 : 0;
 	}
-	printf("guest-fragment: filled %ld kB, %ld huge page faults took the blocks of order >= %d, gave back %ld kB as single pages (every %ld pages)\n",
-	       fill_pages * page / 1024, faults, take_order, hole_pages * page / 1024, stride);
+	printf("guest-fragment: filled %ld kB, gave back %ld kB as single pages (every %ld pages); huge page faults took %ld blocks of order %d, %ld left that they could not take\n",
+	       fill_pages * page / 1024, hole_pages * page / 1024, stride, taken, take_order, left);
+	printf("untaken=%ld\n", left);
 	fflush(stdout);
 
 	fd = open(argv[4], O_CREAT | O_WRONLY, 0644);

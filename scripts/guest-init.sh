@@ -229,13 +229,14 @@ pressure_plan() {
 		log "error guest-fragment did not finish, $why: $(cat /tmp/fragment.out)"
 		return 0
 	fi
-	log "note $(cat /tmp/fragment.out)"
+	log "note $(grep -v '^untaken=' /tmp/fragment.out)"
+	untaken=$(sed -n 's/^untaken=//p' /tmp/fragment.out)
 	echo never > $thp/enabled
 	echo "$mfk" > /proc/sys/vm/min_free_kbytes
 	# Free pages by order, all zones: what a high-order attempt could get.
 	# (busybox awk has no "^": the block size is doubled as it goes.)
 	log "bench fragmentation $(awk '{ z += $5; n = 1; for (o = 6; o <= NF; o++) { n *= 2; h += $o * n } }
-		END { printf "order0_free_pages=%d higher_order_free_pages=%d", z, h }' /proc/buddyinfo)"
+		END { printf "order0_free_pages=%d higher_order_free_pages=%d", z, h }' /proc/buddyinfo) untaken_order9_units=${untaken:-0}"
 	while read -r line; do log "note buddyinfo: $line"; done < /proc/buddyinfo
 	cp /proc/vmstat /tmp/vmstat.before
 	vmalloc_row "pressure t:$ncpu p:512 l:$n" nr_pages=512 $args
