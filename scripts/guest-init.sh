@@ -200,10 +200,10 @@ pressure_plan() {
 	args="run_test_mask=9 test_loop_count=$n nr_threads=$ncpu"
 	vmalloc_row "pressure-warmup t:$ncpu p:511 l:$n" nr_pages=511 $args
 	settle
-	# guest-fragment takes the free blocks of order >= 9 (the order of the
-	# run's first attempt: 512 pages) with huge page faults that may not
-	# compact. Then it keeps 8 MiB untouched and gives back 32 MiB in single
-	# pages; the run needs nr_threads x 2 MiB at a time.
+	# guest-fragment keeps 8 MiB untouched and gives back 32 MiB in single
+	# pages (the run needs nr_threads x 2 MiB at a time), then takes the free
+	# blocks of order >= 9 (the order of the run's first attempt: 512 pages)
+	# with huge page faults that may not compact.
 	# Turning THP on starts khugepaged, which raises min_free_kbytes for
 	# its own sake (to 18 MiB in this guest): the setting is kept as it was.
 	thp=/sys/kernel/mm/transparent_hugepage
