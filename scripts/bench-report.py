@@ -21,7 +21,11 @@ and geometric means, which cover the test_vmalloc rows.
 Writes PREFIX.md (report), PREFIX.png (chart of the Delta% columns) and
 PREFIX.json (the statistics); prints the summary lines.
 Needs Debian's python3-scipy and python3-matplotlib.
-Exit status: 0 done, 1 bad input data, 2 usage error / missing file or package.
+The targets (published figures) are checked last: a target that is missed,
+or whose ratio cannot be computed ("cannot be evaluated: <why>"), is listed
+on stderr after the report has been written, and the exit status is 3.
+Exit status: 0 done, every target met; 1 bad input data; 2 usage error /
+missing file or package; 3 report written, some target missed.
 """
 import argparse
 import json
@@ -236,37 +240,90 @@ def summary_lines(pairs, summary, results):
     return lines
 
 
-def target_lines(rows_res):
-    """The targets the series is judged by (published figures), met or missed."""
-    def pair(r, o, n):
-        return r["pairs"].get(pair_key(o, n))
+def target_lines(rows_res, runs):
+    """The targets the series is judged by (published figures): one line each,
+    "MET: ..." or "MISSED: ...".  A target whose ratio cannot be computed (a
+    variant, row or result missing, a mean that is not positive, too few runs
+    to test significance) is "MISSED: ...: cannot be evaluated: <why>"."""
+    def problem(r, o, n):
+        """Why the o -> n ratio of row r cannot be computed, or None."""
+        for v in (o, n):
+            if v not in runs:
+                return f"no {v} runs in the inputs"
+            if v not in r["stats"]:
+                return f"row {r['row']!r} has no {v} result"
+        c = r["pairs"].get(pair_key(o, n))
+        if c is None or c["ratio"] is None:
+            bad = [f"{v} {r['stats'][v]['mean']:g}" for v in (o, n) if r["stats"][v]["mean"] <= 0]
+            return (f"row {r['row']!r}: mean avg_us not positive ({', '.join(bad) or 'n/a'})")
+        return None
+
+    def line(ok, text):
+        return f"{'MET' if ok else 'MISSED'}: {text}"
+
+    def unevaluated(text, why):
+        return f"MISSED: {text}: cannot be evaluated: {why}"
+
+    def find(prefix):
+        return [r for r in rows_res if r["row"].startswith(prefix)]
 
     lines = []
-    micro = [r for r in rows_res if r["micro"] and pair(r, "base", "series")]
+    # The contiguous-free microbenchmark.
+    text = "microbenchmark series / base >= 5.6x (published)"
+    micro = [r for r in rows_res if r["micro"]]
+    if not micro:
+        lines.append(unevaluated(text, "no microbenchmark (contig_free) row in the inputs"))
     for r in micro:
-        c = pair(r, "base", "series")
-        ok = c["ratio"] is not None and c["ratio"] >= 5.6
-        lines.append(f"{'MET' if ok else 'MISSED'}: microbenchmark series / base >= 5.6x "
-                     f"(published): {c['ratio']:.2f}x [{r['row']}]")
-    rows = [r for r in rows_res if not r["micro"] and pair(r, "base", "series")]
-    if rows:
-        bad = [r["row"] for r in rows if pair(r, "base", "series")["mark"] == "R"]
-        lines.append(("MET" if not bad else "MISSED") +
-                     ": no row where series is significantly slower than base"
-                     + (f": slower on {', '.join(bad)}" if bad else ""))
-    for r in rows:
-        if r["row"].startswith("fix_size p:512 h:1 "):
-            d = pair(r, "base", "series")["delta_pct"]
-            lines.append(f"{'MET' if d >= 49 else 'MISSED'}: fix_size p:512 h:1 series vs "
-                         f"base >= +49% (published): {d:+.1f}%")
-    large = [r for r in rows_res if pair(r, "hiorder", "series") and
-             any(r["row"].startswith(f"fix_size p:{p} ") for p in (64, 256, 512))]
-    if large:
-        worst = min(large, key=lambda r: pair(r, "hiorder", "series")["delta_pct"])
-        d = pair(worst, "hiorder", "series")["delta_pct"]
-        lines.append(f"{'MET' if d >= 54 else 'MISSED'}: large fix_size rows (p:64..p:512) "
-                     f"series vs hiorder >= +54% (published): lowest {d:+.1f}% "
-                     f"[{worst['row']}]")
+        why = problem(r, "base", "series")
+        if why:
+            lines.append(unevaluated(f"{text} [{r['row']}]", why))
+        else:
+            c = r["pairs"][pair_key("base", "series")]
+            lines.append(line(c["ratio"] >= 5.6, f"{text}: {c['ratio']:.2f}x [{r['row']}]"))
+
+    # No significant regression of series against base on any test_vmalloc row.
+    text = "no row where series is significantly slower than base"
+    rows = [r for r in rows_res if not r["micro"]]
+    whys = [w for w in (problem(r, "base", "series") for r in rows) if w]
+    untested = [r["row"] for r in rows if not whys and
+                not r["pairs"][pair_key("base", "series")]["tested"]]
+    if not rows:
+        lines.append(unevaluated(text, "no test_vmalloc rows in the inputs"))
+    elif whys:
+        lines.append(unevaluated(text, "; ".join(dict.fromkeys(whys))))
+    elif untested:
+        lines.append(unevaluated(text, "fewer than 2 runs of base or series on "
+                                 + ", ".join(untested)))
+    else:
+        bad = [r["row"] for r in rows if r["pairs"][pair_key("base", "series")]["mark"] == "R"]
+        lines.append(line(not bad, text + (f": slower on {', '.join(bad)}" if bad else "")))
+
+    # fix_size p:512 h:1, series against base.
+    text = "fix_size p:512 h:1 series vs base >= +49% (published)"
+    found = find("fix_size p:512 h:1 ")
+    if not found:
+        lines.append(unevaluated(text, "no fix_size p:512 h:1 row in the inputs"))
+    for r in found:
+        why = problem(r, "base", "series")
+        if why:
+            lines.append(unevaluated(text, why))
+        else:
+            d = r["pairs"][pair_key("base", "series")]["delta_pct"]
+            lines.append(line(d >= 49, f"{text}: {d:+.1f}%"))
+
+    # The large fix_size rows, series against hiorder (the regression).
+    text = "large fix_size rows (p:64..p:512) series vs hiorder >= +54% (published)"
+    large = [r for p in (64, 256, 512) for r in find(f"fix_size p:{p} ")]
+    absent = [f"p:{p}" for p in (64, 256, 512) if not find(f"fix_size p:{p} ")]
+    whys = [w for w in (problem(r, "hiorder", "series") for r in large) if w]
+    if absent:
+        lines.append(unevaluated(text, f"no fix_size {', '.join(absent)} row in the inputs"))
+    elif whys:
+        lines.append(unevaluated(text, "; ".join(dict.fromkeys(whys))))
+    else:
+        worst = min(large, key=lambda r: r["pairs"][pair_key("hiorder", "series")]["delta_pct"])
+        d = worst["pairs"][pair_key("hiorder", "series")]["delta_pct"]
+        lines.append(line(d >= 54, f"{text}: lowest {d:+.1f}% [{worst['row']}]"))
     return lines
 
 
@@ -274,7 +331,7 @@ def md_cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def write_md(path, args, plan, runs, rows_res, pairs, lines):
+def write_md(path, args, plan, runs, rows_res, pairs, lines, targets):
     n_in = len(args.json)
     out = [f"# test_vmalloc benchmark: base, hiorder, series ({args.mode})", ""]
     out += ["## How produced", ""]
@@ -312,9 +369,7 @@ def write_md(path, args, plan, runs, rows_res, pairs, lines):
     out += [f"- {line}" for line in lines]
     out += ["", "(The contig_free row is a microbenchmark: loops x {alloc order-9, split_page, "
             "free_contig_range}; it is not counted in the per-pair lines above.)", ""]
-    targets = target_lines(rows_res)
-    if targets:
-        out += ["## Targets", ""] + [f"- {t}" for t in targets] + [""]
+    out += ["## Targets", ""] + [f"- {md_cell(t)}" for t in targets] + [""]
     out += ["## Per-variant means", "", "mean ± sample stdev (µs), n runs", ""]
     present = [v for v in VARIANTS if v in runs]
     out.append("| row | " + " | ".join(present) + " |")
@@ -450,19 +505,24 @@ def main():
     stats, plt, Patch = import_packages()
     pairs, results, summary = analyse(rows, values, stats)
     lines = summary_lines(pairs, summary, results)
+    targets = target_lines(results, runs)
 
-    write_md(args.out + ".md", args, plan, runs, results, pairs, lines)
+    write_md(args.out + ".md", args, plan, runs, results, pairs, lines, targets)
     write_png(args.out + ".png", args, runs, results, pairs, plt, Patch)
     doc = {"mode": args.mode, "meta": dict(meta), "plan": plan,
            "inputs": [os.path.abspath(p) for p in args.json], "runs": runs,
            "pairs": [{"key": pair_key(o, n), "old": o, "new": n} for o, n in pairs],
-           "rows": results, "summary": summary, "summary_lines": lines}
+           "rows": results, "summary": summary, "summary_lines": lines, "targets": targets}
     with open(args.out + ".json", "w", encoding="utf-8") as f:
         json.dump(json_safe(doc), f, indent=2, ensure_ascii=False, allow_nan=False)
         f.write("\n")
-    for line in lines + target_lines(results):
+    for line in lines + targets:
         print(line)
     print(f"wrote {args.out}.md, {args.out}.png, {args.out}.json")
+    missed = [t for t in targets if t.startswith("MISSED: ")]
+    if missed:
+        die(f"{len(missed)} of {len(targets)} targets missed:\n"
+            + "\n".join(f"  {t[len('MISSED: '):]}" for t in missed), 3)
     return 0
 
 

@@ -25,7 +25,7 @@ for v in "${variants[@]}"; do
 	[ -f "$OUT/$v/bzImage" ] || die "variant $v is not built: make build VARIANT=$v"
 done
 /usr/bin/python3 -c 'import scipy, matplotlib' 2>/dev/null ||
-	die "/usr/bin/python3 lacks scipy/matplotlib: apt-get install python3-scipy python3-matplotlib"
+	die "/usr/bin/python3 lacks scipy/matplotlib: run make deps (scripts/deps.sh installs python3-scipy python3-matplotlib)"
 
 dir=$BUILD/bench/$mode
 rows=$dir/rows.txt
@@ -61,8 +61,10 @@ fi
 
 kver() { sed -n 's/^kernel: //p' "$OUT/$1/info"; }
 mkdir -p "$TOP/results"
+report=$TOP/results/bench-base-hiorder-series-$mode
+rc=0
 /usr/bin/python3 "$TOP/scripts/bench-report.py" --mode "$mode" \
-	--out "$TOP/results/bench-base-hiorder-series-$mode" \
+	--out "$report" \
 	--meta "command=make bench (scripts/bench.sh $mode, RUNS=$RUNS SCALE=$SCALE)" \
 	--meta "mode=$desc" \
 	--meta "runs=$RUNS per kernel, interleaved base, hiorder, series" \
@@ -73,4 +75,7 @@ mkdir -p "$TOP/results"
 	--meta "series=$(git -C "$TOP" log -1 --format='%h %cs' -- patches) (patches/ at that project commit)" \
 	--meta "duration=${secs}s for $((RUNS * 3)) boots" \
 	--meta "date=$(date -u +%Y-%m-%d)" \
-	"$dir"/*.log.json
+	"$dir"/*.log.json || rc=$?
+# 3: the report is written, but a target is missed (listed above).
+[ $rc = 3 ] && die "benchmark ($mode): targets missed; report: $report.md"
+[ $rc = 0 ] || die "bench-report.py failed (exit $rc)"

@@ -1,10 +1,11 @@
 """Tests of scripts/bench-report.py on synthetic check-log.py JSON results.
 
 The script runs with Debian's /usr/bin/python3, which needs python3-scipy and
-python3-matplotlib; the tests that produce a report are skipped without them
-(the input-error tests do not need them).
+python3-matplotlib (scripts/deps.sh installs them: make deps).  Nothing here
+is skipped: without them, every test that makes a report FAILS and says so.
 Run from the repo root: bash tests/run
 """
+import functools
 import json
 import os
 import subprocess
@@ -15,23 +16,35 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(REPO, "scripts", "bench-report.py")
 PYTHON = "/usr/bin/python3"
 TIMEOUT = 120
+PACKAGES = {"scipy": "python3-scipy", "matplotlib": "python3-matplotlib"}
 
 
-def _missing_packages():
+@functools.lru_cache(maxsize=None)
+def missing_packages():
+    """None, or why /usr/bin/python3 cannot make a report."""
     if not os.access(PYTHON, os.X_OK):
-        return f"{PYTHON} not found"
+        return f"{PYTHON} not found: run `make deps` (scripts/deps.sh, as root)"
     missing = []
-    for module, package in (("scipy.stats", "python3-scipy"), ("matplotlib", "python3-matplotlib")):
-        proc = subprocess.run([PYTHON, "-c", f"import {module}"], capture_output=True, timeout=TIMEOUT)
+    for module, package in (("scipy.stats", PACKAGES["scipy"]),
+                            ("matplotlib.pyplot", PACKAGES["matplotlib"])):
+        proc = subprocess.run([PYTHON, "-c", f"import {module}"], capture_output=True,
+                              timeout=TIMEOUT, env={**os.environ, "MPLBACKEND": "Agg"})
         if proc.returncode:
             missing.append(package)
-    return f"{PYTHON} lacks {', '.join(missing)} (apt-get install {' '.join(missing)})" \
-        if missing else None
+    if not missing:
+        return None
+    return (f"{PYTHON} lacks {', '.join(missing)}, which bench-report.py needs: "
+            f"run `make deps` (scripts/deps.sh, as root, installs them)")
 
 
-MISSING = _missing_packages()
-needs_packages = unittest.skipIf(MISSING, MISSING or "")
-needs_python = unittest.skipUnless(os.access(PYTHON, os.X_OK), f"{PYTHON} not found")
+class PackagesTestCase(unittest.TestCase):
+    """Every test fails, not skips, when /usr/bin/python3 cannot make a report."""
+
+    def setUp(self):
+        why = missing_packages()
+        if why:
+            self.fail(why)
+
 
 # Run-to-run noise: the same five factors in a different order per variant,
 # so equal means stay exactly equal while each sample has some variance.
@@ -88,11 +101,13 @@ def table(md, header_start="| row | base mean"):
     return rows
 
 
-@needs_packages
-class ReportTest(unittest.TestCase):
+class ReportTest(PackagesTestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
+        cls.rc, cls.out, cls.err, cls.md = None, "", "", ""
+        if missing_packages():
+            return
         cls.inputs = write_runs(cls.tmp.name)
         cls.prefix = os.path.join(cls.tmp.name, "report")
         cls.rc, cls.out, cls.err = run(
@@ -108,7 +123,29 @@ class ReportTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def test_exit_status(self):
-        self.assertEqual(self.rc, 0, self.err)
+        """The report is written, but two targets are missed: exit 3, each listed."""
+        self.assertEqual(self.rc, 3, self.err)
+        self.assertNotIn("Traceback", self.err)
+        self.assertIn("bench-report: 2 of 4 targets missed:\n", self.err)
+        missed = [line.strip() for line in self.err.split("targets missed:\n", 1)[-1].splitlines()]
+        self.assertEqual(missed, [
+            "microbenchmark series / base >= 5.6x (published): 5.00x [contig_free l:1000]",
+            "large fix_size rows (p:64..p:512) series vs hiorder >= +54% (published): "
+            "cannot be evaluated: no fix_size p:64, p:256 row in the inputs"])
+        for ext in (".md", ".png", ".json"):
+            self.assertTrue(os.path.isfile(self.prefix + ext), ext)
+
+    def test_targets(self):
+        expected = [
+            "MISSED: microbenchmark series / base >= 5.6x (published): 5.00x [contig_free l:1000]",
+            "MET: no row where series is significantly slower than base",
+            "MET: fix_size p:512 h:1 series vs base >= +49% (published): +100.0%",
+            "MISSED: large fix_size rows (p:64..p:512) series vs hiorder >= +54% (published): "
+            "cannot be evaluated: no fix_size p:64, p:256 row in the inputs"]
+        self.assertEqual([line for line in self.out.splitlines()
+                          if line.startswith(("MET: ", "MISSED: "))], expected)
+        for line in expected:
+            self.assertIn(f"- {line}\n", self.md)
 
     def test_how_produced(self):
         for text in ("## How produced", "- mode: tcg", "- command: make bench MODE=tcg RUNS=5",
@@ -183,16 +220,16 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(data["summary"]["hiorder_vs_base"]["regressed"], 1)
 
 
-@needs_packages
-class SubsetTest(unittest.TestCase):
+class SubsetTest(PackagesTestCase):
     def test_two_variants_and_single_run(self):
-        """base and series only, series has one run: no mark, p=n/a."""
+        """base and series only, series has one run: no mark, p=n/a; the targets
+        that need hiorder or two runs cannot be evaluated (exit 3)."""
         with tempfile.TemporaryDirectory() as tmp:
             paths = write_runs(tmp, runs=3, variants=("base",)) + \
                 write_runs(tmp, runs=1, variants=("series",))
             prefix = os.path.join(tmp, "r")
             rc, out, err = run("--mode", "icount", "--out", prefix, *paths)
-            self.assertEqual(rc, 0, err)
+            self.assertEqual(rc, 3, err)
             with open(prefix + ".md", encoding="utf-8") as f:
                 md = f.read()
             t = table(md)
@@ -200,9 +237,110 @@ class SubsetTest(unittest.TestCase):
             self.assertRegex(t["fix_size p:512 h:1 l:1000"][1], r"^\+\d+\.\d% p=n/a$")
             self.assertIn("3 untested (n<2)", out)
             self.assertIn("(icount)", md)
+            self.assertIn("no row where series is significantly slower than base: cannot be "
+                          "evaluated: fewer than 2 runs of base or series on fix_size p:512 h:1 "
+                          "l:1000, fix_size p:1 l:5000, fix_size p:512 l:1000", err)
 
 
-@needs_python
+# Every target met: series 6x faster on the microbenchmark, 2x faster than
+# base on p:512 h:1 and than hiorder on the large rows, never slower than base.
+ROWS_MET = {
+    "fix_size p:64 l:1000": {"base": 100000, "hiorder": 200000, "series": 100000},
+    "fix_size p:256 l:1000": {"base": 100000, "hiorder": 200000, "series": 100000},
+    "fix_size p:512 h:1 l:1000": {"base": 200000, "hiorder": 200000, "series": 100000},
+    "contig_free l:1000": {"base": 60000, "hiorder": 60000, "series": 10000},
+}
+
+
+class TargetsTest(PackagesTestCase):
+    """The targets decide the exit status; a target that cannot be evaluated
+    is missed, never a crash; the report is written in every case."""
+
+    def report(self, paths):
+        prefix = os.path.join(self.tmp, "r")
+        rc, out, err = run("--mode", "tcg", "--out", prefix, *paths)
+        self.assertNotIn("Traceback", err)
+        for ext in (".md", ".png", ".json"):
+            self.assertTrue(os.path.isfile(prefix + ext), f"no {ext} written; stderr:\n{err}")
+        with open(prefix + ".json") as f:
+            targets = json.load(f)["targets"]
+        self.assertEqual([line for line in out.splitlines()
+                          if line.startswith(("MET: ", "MISSED: "))], targets)
+        return rc, targets, err
+
+    def setUp(self):
+        super().setUp()
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = tmp.name
+
+    def test_all_met(self):
+        rc, targets, err = self.report(write_runs(self.tmp, rows=ROWS_MET))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(targets, [
+            "MET: microbenchmark series / base >= 5.6x (published): 6.00x [contig_free l:1000]",
+            "MET: no row where series is significantly slower than base",
+            "MET: fix_size p:512 h:1 series vs base >= +49% (published): +100.0%",
+            "MET: large fix_size rows (p:64..p:512) series vs hiorder >= +54% (published): "
+            "lowest +100.0% [fix_size p:64 l:1000]"])
+        self.assertNotIn("missed", err)
+
+    def test_missed_by_number(self):
+        rows = dict(ROWS_MET)
+        rows["contig_free l:1000"] = {"base": 50000, "hiorder": 50000, "series": 10000}
+        rc, targets, err = self.report(write_runs(self.tmp, rows=rows))
+        self.assertEqual(rc, 3, err)
+        self.assertIn("MISSED: microbenchmark series / base >= 5.6x (published): 5.00x "
+                      "[contig_free l:1000]", targets)
+        self.assertEqual(sum(t.startswith("MISSED: ") for t in targets), 1, targets)
+        self.assertIn("bench-report: 1 of 4 targets missed:\n"
+                      "  microbenchmark series / base >= 5.6x (published): 5.00x "
+                      "[contig_free l:1000]\n", err)
+
+    def test_mean_zero(self):
+        """A mean of 0 has no ratio: cannot be evaluated (was a TypeError)."""
+        rows = dict(ROWS_MET)
+        rows["contig_free l:1000"] = {"base": 60000, "hiorder": 60000, "series": 0}
+        rows["fix_size p:512 h:1 l:1000"] = {"base": 200000, "hiorder": 0, "series": 100000}
+        rc, targets, err = self.report(write_runs(self.tmp, rows=rows))
+        self.assertEqual(rc, 3, err)
+        self.assertIn("MISSED: microbenchmark series / base >= 5.6x (published) "
+                      "[contig_free l:1000]: cannot be evaluated: row 'contig_free l:1000': "
+                      "mean avg_us not positive (series 0)", targets)
+        self.assertIn("MISSED: large fix_size rows (p:64..p:512) series vs hiorder >= +54% "
+                      "(published): cannot be evaluated: row 'fix_size p:512 h:1 l:1000': "
+                      "mean avg_us not positive (hiorder 0)", targets)
+        self.assertIn("bench-report: 2 of 4 targets missed:", err)
+        self.assertIn("  large fix_size rows (p:64..p:512) series vs hiorder >= +54% (published): "
+                      "cannot be evaluated: row 'fix_size p:512 h:1 l:1000'", err)
+
+    def test_row_missing_in_a_variant(self):
+        """A row the series runs lack: every target on it cannot be evaluated."""
+        series_rows = {r: m for r, m in ROWS_MET.items() if r != "fix_size p:512 h:1 l:1000"}
+        paths = write_runs(self.tmp, variants=("base", "hiorder"), rows=ROWS_MET) + \
+            write_runs(self.tmp, variants=("series",), rows=series_rows)
+        rc, targets, err = self.report(paths)
+        self.assertEqual(rc, 3, err)
+        why = "cannot be evaluated: row 'fix_size p:512 h:1 l:1000' has no series result"
+        self.assertEqual(targets, [
+            "MET: microbenchmark series / base >= 5.6x (published): 6.00x [contig_free l:1000]",
+            "MISSED: no row where series is significantly slower than base: " + why,
+            "MISSED: fix_size p:512 h:1 series vs base >= +49% (published): " + why,
+            "MISSED: large fix_size rows (p:64..p:512) series vs hiorder >= +54% (published): "
+            + why])
+        self.assertIn("bench-report: 3 of 4 targets missed:", err)
+
+    def test_variant_absent(self):
+        """No hiorder runs: the target against hiorder cannot be evaluated."""
+        rc, targets, err = self.report(write_runs(self.tmp, variants=("base", "series"),
+                                                  rows=ROWS_MET))
+        self.assertEqual(rc, 3, err)
+        self.assertEqual(targets[-1], "MISSED: large fix_size rows (p:64..p:512) series vs "
+                         "hiorder >= +54% (published): cannot be evaluated: no hiorder runs "
+                         "in the inputs")
+        self.assertEqual(sum(t.startswith("MISSED: ") for t in targets), 1, targets)
+
+
 class InputErrorTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -270,21 +408,42 @@ class InputErrorTest(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("KEY=VALUE", err)
 
-    def test_missing_package(self):
-        """A scipy or matplotlib that cannot be imported: exit 2, names the package."""
-        paths = write_runs(self.tmp.name, runs=2)
-        for module, package in (("scipy", "python3-scipy"), ("matplotlib", "python3-matplotlib")):
-            fake = os.path.join(self.tmp.name, "fake-" + module, module)
-            os.makedirs(fake)
-            with open(os.path.join(fake, "__init__.py"), "w") as f:
-                f.write(f"raise ImportError('{module} hidden by the test')\n")
-            proc = subprocess.run([PYTHON, SCRIPT, "--mode", "tcg", "--out", self.prefix, *paths],
-                                  capture_output=True, text=True, timeout=TIMEOUT,
-                                  env={**os.environ, "PYTHONPATH": os.path.dirname(fake)})
-            self.assertEqual(proc.returncode, 2, proc.stderr)
-            self.assertIn(package, proc.stderr)
-            self.assertIn(f"apt-get install {package}", proc.stderr)
+    def fake_packages(self, missing):
+        """A directory of fake scipy and matplotlib packages: MISSING raises
+        ImportError, the other is a stub that imports fine."""
+        root = os.path.join(self.tmp.name, "fake-" + missing)
+        stubs = {
+            "scipy": {"__init__.py": "", "stats.py": "t = None\n"},
+            "matplotlib": {"__init__.py": "def use(backend):\n    pass\n",
+                           "pyplot.py": "", "patches.py": "class Patch:\n    pass\n"},
+        }
+        for module, files in stubs.items():
+            if module == missing:
+                files = {"__init__.py": f"raise ImportError('{module} hidden by the test')\n"}
+            os.makedirs(os.path.join(root, module))
+            for name, text in files.items():
+                with open(os.path.join(root, module, name), "w") as f:
+                    f.write(text)
+        return root
 
+    def test_missing_package(self):
+        """scipy or matplotlib cannot be imported: exit 2, naming exactly that
+        Debian package, whatever this machine has installed."""
+        paths = write_runs(self.tmp.name, runs=2)
+        for module, package in PACKAGES.items():
+            with self.subTest(missing=module):
+                fake = self.fake_packages(module)
+                proc = subprocess.run(
+                    [PYTHON, SCRIPT, "--mode", "tcg", "--out", self.prefix, *paths],
+                    capture_output=True, text=True, timeout=TIMEOUT,
+                    env={**os.environ, "PYTHONPATH": fake, "MPLBACKEND": "Agg"})
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn(f"cannot import {module} ({module} hidden by the test)", proc.stderr)
+                self.assertIn(f"apt-get install {package}", proc.stderr)
+                other = [p for p in PACKAGES.values() if p != package]
+                for p in other:
+                    self.assertNotIn(p, proc.stderr)
+                self.assertFalse(os.path.exists(self.prefix + ".md"))
 
 if __name__ == "__main__":
     unittest.main()
