@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build the checked-out work tree ($TREE) into $OBJ incrementally and keep
-# the result as variant VARIANT: $OUT/VARIANT/{bzImage,modules/*.ko,info}.
+# the result as variant VARIANT: $OUT/VARIANT/{bzImage,modules/*.ko,info}
+# (the modules of $OBJ/modules.order only).
 # The config is allnoconfig plus the kconfig/*.config fragments (and any
 # extra fragments named in KCONFIG_EXTRA).
 # Usage: scripts/build.sh VARIANT
@@ -24,10 +25,12 @@ fragments=("$TOP"/kconfig/*.config ${KCONFIG_EXTRA:-})
 	kmake -s olddefconfig
 } >"$log" 2>&1 || { tail -20 "$log" >&2; die "kernel configuration failed (log: $log)"; }
 
-# Every option of the fragments must have survived olddefconfig, except
-# options that this variant's tree does not have (e.g. a test of the series).
-# A later fragment overrides an earlier one, "# CONFIG_X is not set" included.
-declare -A want from
+# Every option of the fragments must be declared by a Kconfig file of the
+# tree and have survived olddefconfig. The one exception: an option that a
+# patch of patches/series declares ("+config NAME"), which the variants with
+# only a part of the series (base, hiorder, prefix-N) lack. A later fragment
+# overrides an earlier one, "# CONFIG_X is not set" included.
+declare -A want from declared
 for f in "${fragments[@]}"; do
 	while IFS= read -r line; do
 		if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)= ]]; then
@@ -40,20 +43,48 @@ for f in "${fragments[@]}"; do
 		from[${BASH_REMATCH[1]}]=$f
 	done <"$f"
 done
+while read -r _ name; do
+	declared[$name]=1
+done < <(grep -rhoE '^(menu)?config[[:space:]]+[A-Za-z0-9_]+' --include='Kconfig*' "$TREE" || true)
+# Whether a patch of patches/series declares option $1 (without CONFIG_).
+series_declares() {
+	local p
+	[ -f "$PATCHES/series" ] || return 1
+	while read -r p; do
+		case $p in '#'*|'') continue ;; esac
+		grep -qE "^\+(menu)?config[[:space:]]+$1[[:space:]]*\$" "$PATCHES/$p" 2>/dev/null && return 0
+	done <"$PATCHES/series"
+	return 1
+}
 bad=0
 for sym in "${!want[@]}"; do
 	line=${want[$sym]}
-	if [ "$line" = unset ]; then
+	[ "$line" = unset ] && line="# $sym is not set"
+	if [ -z "${declared[${sym#CONFIG_}]:-}" ]; then
+		series_declares "${sym#CONFIG_}" && continue
+		echo "error: ${from[$sym]}: $line: no Kconfig file of $TREE and no patch of patches/series declares ${sym#CONFIG_} (misspelt or renamed?)" >&2
+		bad=1
+		continue
+	fi
+	if [ "${want[$sym]}" = unset ]; then
 		grep -qE "^$sym=[ym]\$" "$OBJ/.config" || continue
-		line="# $sym is not set"
 	else
 		grep -qx -- "$line" "$OBJ/.config" && continue
 	fi
-	grep -rqE "^(menu)?config ${sym#CONFIG_}\$" --include='Kconfig*' "$TREE" || continue
 	echo "error: ${from[$sym]}: $line did not survive olddefconfig (dependency missing?)" >&2
 	bad=1
 done
 [ $bad = 0 ] || die "kernel configuration for $variant is not what kconfig/ asks"
+
+# The files the variant's patches touch: a compiler warning in one of them is
+# an error. So that a warning fails every build, not only the one that
+# compiled the file, their objects are always recompiled (ccache replays the
+# warnings cheaply), and a header whose warning failed a build is touched so
+# that its includers are recompiled by the next one.
+mapfile -t touched < <(git -C "$TREE" diff --name-only --diff-filter=d base HEAD -- '*.c' '*.h')
+for f in "${touched[@]}"; do
+	if [[ $f == *.c ]]; then rm -f "$OBJ/${f%.c}.o"; fi
+done
 
 note "building $variant ($(git -C "$TREE" rev-list --count base..HEAD) patches on base) [log: $log]"
 start=$(date +%s)
@@ -63,16 +94,36 @@ if ! kmake bzImage modules >>"$log" 2>&1; then
 	die "build of variant $variant failed (full log: $log)"
 fi
 # Warnings in files touched by the variant's patches count as errors.
-touched=$(git -C "$TREE" diff --name-only base HEAD -- '*.c' '*.h' | tr '\n' '|')
-if [ -n "$touched" ] && grep -E ": warning: " "$log" | grep -E "(${touched%|})" >&2; then
+if [ ${#touched[@]} -gt 0 ] &&
+   warned=$(grep -E ": warning: " "$log" | grep -F "${touched[@]/#/-e}"); then
+	echo "$warned" >&2
+	for f in "${touched[@]}"; do
+		if [[ $f == *.h ]] && grep -qF -- "$f" <<<"$warned"; then
+			touch "$TREE/$f"    # its includers are recompiled next time
+			note "touched $f: the next build recompiles its includers and sees the warning again"
+		fi
+	done
 	die "build of variant $variant has compiler warnings in patched files"
 fi
+
+# The modules of this build: those kbuild lists in modules.order (the object
+# directory may hold stale modules of other variants).
+order=$OBJ/modules.order
+[ -f "$order" ] || die "no $order after the build of $variant"
+modules=()
+while IFS= read -r m; do
+	[ -n "$m" ] || continue
+	ko=$OBJ/${m%.o}
+	ko=${ko%.ko}.ko
+	[ -f "$ko" ] || die "module $m of $order was not built (no $ko)"
+	modules+=("$ko")
+done <"$order"
 
 dest=$OUT/$variant
 rm -rf "$dest"
 mkdir -p "$dest/modules"
 cp "$OBJ/arch/x86/boot/bzImage" "$dest/"
-find "$OBJ" -name '*.ko' -exec cp {} "$dest/modules/" \;
+[ ${#modules[@]} -eq 0 ] || cp "${modules[@]}" "$dest/modules/"
 cp "$OBJ/.config" "$dest/config"
 {
 	echo "variant: $variant"

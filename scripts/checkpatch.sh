@@ -4,18 +4,20 @@
 # Usage: scripts/checkpatch.sh [PATCH...]
 . "$(dirname "$0")/common.sh"
 
+# Without arguments: the series (a missing or empty patches/series fails).
+if [ $# -eq 0 ]; then
+	list=$("$TOP/scripts/variant-patches.sh" series) || exit 1
+	mapfile -t patches <<<"$list"
+	[ -n "$list" ] || die "checkpatch: no patch to check in $PATCHES/series"
+else
+	patches=("$@")
+fi
+
 cp=$TREE/scripts/checkpatch.pl
 [ -x "$cp" ] || die "$cp not found: run make base"
 dict=$(python3 -c 'import codespell_lib, os; print(os.path.join(os.path.dirname(codespell_lib.__file__), "data", "dictionary.txt"))' 2>/dev/null ||
        ls /usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt 2>/dev/null || true)
 [ -f "$dict" ] || die "codespell dictionary not found: install codespell"
-
-if [ $# -eq 0 ]; then
-	mapfile -t patches < <("$TOP/scripts/variant-patches.sh" series)
-else
-	patches=("$@")
-fi
-[ ${#patches[@]} -gt 0 ] || { note "checkpatch: the series is empty"; exit 0; }
 
 # FILE_PATH_CHANGES ("does MAINTAINERS need updating?") fires for every new
 # file; instead, every file the series adds must have a maintainer.

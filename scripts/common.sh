@@ -25,3 +25,33 @@ base_tag() { echo "debian-$(echo "$1" | tr '~' '_')"; }
 # is for the test and high-order allocations have to fail and fall back.
 pressure_mem() { echo "${PRESSURE_MEM:-384M}"; }
 pressure_kargs() { echo "${1:+$1 }cma=0 kunit.enable=0"; }
+
+# The series' KUnit suite and the file of the series that adds it. A run is
+# expected to show the suite iff the variant's patches create that file (see
+# patches_add_kunit_suite), not iff a config symbol happens to be set.
+KUNIT_SUITE=page_alloc_batch
+KUNIT_FILE=mm/tests/page_alloc_kunit.c
+
+# read_series: set SERIES to the patch names of patches/series, in order
+# (comments and blank lines skipped). A missing series, or one that lists no
+# patch, is an error: the base alone must never pass as the series.
+read_series() {
+	local file=$PATCHES/series
+	[ -f "$file" ] || die "$file not found: no series (make export writes it)"
+	mapfile -t SERIES < <(grep -v -e '^#' -e '^[[:space:]]*$' "$file" || true)
+	[ ${#SERIES[@]} -gt 0 ] || die "$file lists no patch"
+}
+
+# patches_add_kunit_suite PATCH...: true iff one of the patch files creates
+# $KUNIT_FILE ("+++ b/$KUNIT_FILE" right after "--- /dev/null").
+patches_add_kunit_suite() {
+	local p
+	for p; do
+		[ -f "$p" ] || die "patch not found: $p"
+		awk -v new="+++ b/$KUNIT_FILE" '
+			$0 == new && prev == "--- /dev/null" { found = 1 }
+			{ prev = $0 }
+			END { exit !found }' "$p" && return 0
+	done
+	return 1
+}

@@ -8,8 +8,10 @@
 #  - plan pressure (a small guest, PRESSURE_MEM): free memory fragmented
 #    down to about the working set, vmalloc falls back from high orders, and
 #    direct compaction or reclaim fails the run.
-# Any kernel report fails. Each entry's outcome is appended to
-# build/logs/reliability-summary.txt.
+# Any kernel report fails. Each boot goes through scripts/run.sh (the KUnit
+# suite is required in stress iff the variant's patches add it); its JSON
+# result is build/logs/VARIANT-ENTRY-PLAN.json. Each entry's outcome is
+# appended to build/logs/reliability-summary.txt.
 # Usage: scripts/reliability.sh [--variant mutant-NAME] ENTRY...
 #   ENTRY: vm | kasan | lockdep; --variant runs a mutant (tests/mutations/)
 #   through the matrix instead of the series.
@@ -41,21 +43,19 @@ for entry in "$@"; do
 	built=$(date +%s)
 	rc=0
 	for plan in stress pressure; do
-		log=$BUILD/logs/$v-$plan.log
-		if [ $plan = stress ]; then
-			mem=${MEM:-2G} expect=--expect-kunit args="$kargs harness.repeat=${REPEAT:-3}"
-		else
-			mem=$(pressure_mem) expect='' args=$(pressure_kargs "$kargs")
-		fi
-		MEM=$mem KARGS=$args "$TOP/scripts/boot.sh" "$v" $plan "$log" || rc=1
-		"$TOP/scripts/check-log.py" --kernel-tree "$TREE" $expect --expect-vmalloc \
-			--json "$log.json" "$log" >"$log.summary" || rc=1
-		grep -vE '^  (warmup|stress|faults|pressure)' "$log.summary"
+		# scripts/run.sh: boot, then check-log.py with the KUnit suite
+		# required iff the patches of $base add it (not in pressure).
+		# (run.sh gives the pressure plan its small guest and arguments).
+		log=$BUILD/logs/$v-$plan.log args=$kargs
+		[ $plan = pressure ] || args+=" harness.repeat=${REPEAT:-3}"
+		MEM=${MEM:-2G} KARGS=$args "$TOP/scripts/run.sh" --patches-of "$base" "$v" $plan "$log" \
+			>"$log.summary" || rc=1
+		grep -vE '^  (warmup|stress|faults|pressure)' "$log.summary" || true
 	done
 	{
 		echo "== $v: $(date -u +%FT%TZ), build $((built - start))s, boot+run $(( $(date +%s) - built ))s, kernel args: $kargs"
 		for plan in stress pressure; do
-			grep -vE '^  (warmup|stress|faults|pressure)' "$BUILD/logs/$v-$plan.log.summary"
+			grep -vE '^  (warmup|stress|faults|pressure)' "$BUILD/logs/$v-$plan.log.summary" || true
 		done
 	} >>"$summary"
 	[ $rc = 0 ] || die "reliability matrix entry '$entry' failed for $base (logs: $BUILD/logs/$v-{stress,pressure}.log)"

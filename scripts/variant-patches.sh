@@ -6,14 +6,16 @@
 #   series    every patch of patches/series
 #   hiorder   base + only the high-order vmalloc patch (6 of 7 in the
 #             series): the upstream regression
-#   prefix-N  the first N patches of the series (bisection builds)
+#   prefix-N  the first N patches of the series, N >= 1 (bisection builds)
 #   mutant-M  series + tests/mutations/M.patch: a deliberately broken
 #             kernel that the tests must catch (never part of the series)
+# A missing patches/series, or one that lists no patch, is an error.
 . "$(dirname "$0")/common.sh"
 
 [ $# -eq 1 ] || die "usage: $0 VARIANT"
 variant=$1
-mapfile -t all < <(grep -v -e '^#' -e '^[[:space:]]*$' "$PATCHES/series" 2>/dev/null || true)
+read_series
+all=("${SERIES[@]}")
 
 bench=$(printf '%s\n' "${all[@]}" | grep -- '-lib-test_vmalloc-' || true)
 case "$variant" in
@@ -28,6 +30,7 @@ hiorder)
 	echo "$hi" ;;
 prefix-[0-9]*)
 	n=${variant#prefix-}
+	[[ $n =~ ^[1-9][0-9]*$ ]] || die "variant $variant: N of prefix-N must be 1 to ${#all[@]}"
 	[ "$n" -le ${#all[@]} ] || die "variant $variant: the series has only ${#all[@]} patches"
 	printf '%s\n' "${all[@]:0:$n}" ;;
 mutant-*)

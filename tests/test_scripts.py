@@ -11,11 +11,14 @@ temporary directory T:
                       tiny git work tree with a "base" tag when a test needs one
     T/bin/            fake tools (make, qemu-system-x86_64, dpkg-query, id,
                       apt-get, ...) put first on PATH
+                      (RunLayout also replaces T/scripts/boot.sh,
+                      check-log.py, apply.sh and build.sh with fakes)
     T/tmp/            TMPDIR
 
 Run from the repo root: bash tests/run  (or python3 -m unittest tests.test_scripts)
 """
 import gzip
+import json
 import os
 import shutil
 import signal
@@ -256,16 +259,29 @@ class VariantPatchesTest(ScriptTestCase):
     def test_usage(self):
         self.assertFails(self.t.run("variant-patches.sh"), "usage:")
 
-    def test_empty_series_gives_no_patches(self):
-        # An empty series (as patches/series was before the first export):
-        # every variant is the base as is, not a bogus "patches/" entry.
+    def test_empty_series_fails(self):
+        # A series that lists no patch must not pass the base off as the
+        # series: every variant fails, naming the file.
         self.t.write_series([])
-        for variant in ("series", "base", "prefix-0"):
+        for variant in ("series", "base", "hiorder", "prefix-1", "mutant-x"):
             with self.subTest(variant=variant):
-                self.assertEqual(self.patches(variant), [])
+                proc = self.t.run("variant-patches.sh", variant)
+                self.assertFails(proc, os.path.join(self.t.patches, "series") + " lists no patch")
+                self.assertEqual(proc.stdout, "")
 
-    def test_prefix_0_is_empty(self):
-        self.assertEqual(self.patches("prefix-0"), [])
+    def test_missing_series_fails(self):
+        os.remove(os.path.join(self.t.patches, "series"))
+        for variant in ("series", "base", "prefix-1"):
+            with self.subTest(variant=variant):
+                proc = self.t.run("variant-patches.sh", variant)
+                self.assertFails(proc, os.path.join(self.t.patches, "series") + " not found")
+                self.assertEqual(proc.stdout, "")
+
+    def test_prefix_0_fails(self):
+        # prefix-0 would be the plain base: not a prefix of the series.
+        proc = self.t.run("variant-patches.sh", "prefix-0")
+        self.assertFails(proc, "variant prefix-0: N of prefix-N must be 1 to 6")
+        self.assertEqual(proc.stdout, "")
 
 
 class RealSeriesTest(ScriptTestCase):
@@ -280,9 +296,8 @@ class RealSeriesTest(ScriptTestCase):
         return proc.stdout.splitlines()
 
     def test_every_variant_names_existing_patches(self):
-        series = self.run_real("series")
-        if not series:
-            self.skipTest("patches/series is empty")
+        series = self.run_real("series")    # fails on a missing or empty series
+        self.assertTrue(series)
         for variant in ("series", "base", "hiorder", f"prefix-{len(series)}"):
             with self.subTest(variant=variant):
                 for p in self.run_real(variant):
@@ -373,11 +388,22 @@ class ApplyTest(ScriptTestCase):
         self.assertFails(proc, f"work tree {self.t.tree} has uncommitted changes")
         self.assertEqual(read(os.path.join(self.t.tree, "mm/bar.c")), "int bar = 1;\n")
 
-    def test_empty_series_applies_as_the_base(self):
+    def test_empty_series_fails(self):
+        # Not the base checked out as "series": an error naming the file.
         self.t.write_series([])
         proc = self.t.run("apply.sh", "series")
-        self.assertSucceeds(proc)
-        self.assertIn("variant series: 0 patches on base", proc.stderr)
+        self.assertFails(proc, os.path.join(self.t.patches, "series") + " lists no patch")
+        self.assertNotIn("variant series:", proc.stderr)
+        self.assertEqual(git(self.t.tree, "rev-parse", "HEAD"), git(self.t.tree, "rev-parse", "base"))
+
+    def test_missing_series_fails(self):
+        series = os.path.join(self.t.patches, "series")
+        os.remove(series)
+        try:
+            proc = self.t.run("apply.sh", "series")
+        finally:
+            self.t.write_series([])
+        self.assertFails(proc, series + " not found")
         self.assertEqual(git(self.t.tree, "rev-parse", "HEAD"), git(self.t.tree, "rev-parse", "base"))
 
     def test_no_work_tree(self):
@@ -395,13 +421,17 @@ class ApplyTest(ScriptTestCase):
 # --------------------------------------------------------------------------
 FAKE_MAKE = r"""#!/bin/bash
 # Fake make for build.sh: make -C TREE O=OBJ ARCH=x86_64 CC=... -jN TARGET...
-# FAKE_MAKE_MODE (for "bzImage modules"): ok | error | warning
+# FAKE_MAKE_MODE (for "bzImage modules"): ok | error | warning | incremental
+# (like make: compiles mm/page_alloc.o and mm/vmscan.o, both including
+# include/linux/batch.h, only when missing or older than a source, and warns
+# about FAKE_MAKE_WARN_FILE only then).
 # FAKE_MAKE_WARN_FILE: the file of the warning; FAKE_MAKE_DROP: a .config line
-# that olddefconfig drops; FAKE_MAKE_CONFIG_FAIL=1: allnoconfig fails.
-obj= targets=()
+# that olddefconfig drops; FAKE_MAKE_CONFIG_FAIL=1: allnoconfig fails;
+# FAKE_MAKE_ORDER_EXTRA: more lines of modules.order (modules not built).
+obj= tree= targets=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	-C) shift ;;
+	-C) tree=$2; shift ;;
 	O=*) obj=${1#O=} ;;
 	-s|-j*|ARCH=*|CC=*) ;;
 	*) targets+=("$1") ;;
@@ -419,7 +449,24 @@ outputs() {
 	echo fake-bzImage >"$obj/arch/x86/boot/bzImage"
 	echo 6.12.117 >"$obj/include/config/kernel.release"
 	echo fake-ko >"$obj/lib/test_vmalloc.ko"
+	printf '%s\n' lib/test_vmalloc.o ${FAKE_MAKE_ORDER_EXTRA:-} >"$obj/modules.order"
 	echo "Kernel: arch/x86/boot/bzImage is ready  (#1)"
+}
+compile() {	# OBJECT SOURCE...
+	local o=$1 s stale=0
+	shift
+	[ -f "$obj/$o" ] || stale=1
+	for s; do
+		[ -f "$tree/$s" ] && [ "$tree/$s" -nt "$obj/$o" ] && stale=1
+	done
+	[ $stale = 1 ] || return 0
+	echo "  CC      $o"
+	for s; do
+		[ "$s" = "${FAKE_MAKE_WARN_FILE:-}" ] &&
+			echo "$s:10:1: warning: unused variable 'x' [-Wunused-variable]"
+	done
+	mkdir -p "$(dirname "$obj/$o")"
+	echo fake-object >"$obj/$o"
 }
 case "${targets[*]}" in
 allnoconfig)
@@ -454,6 +501,10 @@ olddefconfig)
 		echo "$f:10:1: warning: unused variable 'x' [-Wunused-variable]"
 		echo "   10 | int x;"
 		outputs ;;
+	incremental)
+		compile mm/page_alloc.o mm/page_alloc.c include/linux/batch.h
+		compile mm/vmscan.o mm/vmscan.c include/linux/batch.h
+		outputs ;;
 	ok)
 		noise
 		outputs ;;
@@ -476,15 +527,32 @@ shift 4
 grep -h '^CONFIG_' "$@" >>"$base"
 """
 
+# Kconfig files that declare every option of BuildTest's fragments.
+BUILD_KCONFIG = {
+    "arch/x86/Kconfig": "config 64BIT\n\tbool\nconfig SMP\n\tbool\nconfig NR_CPUS\n\tint\n",
+    "mm/Kconfig": "config CMA\n\tbool \"Contiguous Memory Allocator\"\n"
+                  "config COMPACTION\n\tbool\n",
+    "lib/kunit/Kconfig": "menuconfig KUNIT\n\ttristate\n",
+    "lib/Kconfig.debug": "config TEST_VMALLOC\n\ttristate\n",
+}
+
+
+def build_fragments(t):
+    """Fragments of our own, so the tests do not depend on the repo's kconfig/."""
+    shutil.rmtree(t.path("kconfig"))
+    write(t.path("kconfig", "base.config"), "# base\nCONFIG_64BIT=y\nCONFIG_SMP=y\nCONFIG_NR_CPUS=8\n")
+    write(t.path("kconfig", "mm.config"), "# mm\nCONFIG_COMPACTION=y\nCONFIG_CMA=y\n")
+    write(t.path("kconfig", "test.config"), "# test\nCONFIG_KUNIT=y\nCONFIG_TEST_VMALLOC=m\n")
+
 
 class BuildTest(ScriptTestCase):
     @classmethod
     def setUpClass(cls):
         cls.t = t = Layout("build")
-        t.init_tree({"mm/page_alloc.c": "int page_alloc;\n",
+        t.init_tree(dict(BUILD_KCONFIG, **{
+                     "mm/page_alloc.c": "int page_alloc;\n",
                      "mm/vmscan.c": "int vmscan;\n",
-                     "mm/Kconfig": "config CMA\n\tbool \"Contiguous Memory Allocator\"\n",
-                     "scripts/kconfig/merge_config.sh": MERGE_CONFIG_STUB},
+                     "scripts/kconfig/merge_config.sh": MERGE_CONFIG_STUB}),
                     modes={"scripts/kconfig/merge_config.sh": 0o755})
         # The variant: one patch on base that touches mm/page_alloc.c.
         git(t.tree, "checkout", "-q", "-b", "variant/series")
@@ -492,11 +560,7 @@ class BuildTest(ScriptTestCase):
         git(t.tree, "commit", "-q", "-a", "-m", "mm/page_alloc: change")
         write_exec(os.path.join(t.bin, "make"), FAKE_MAKE)
         cls.calls = t.path("make-calls")
-        # Fragments of our own, so the tests do not depend on the repo's kconfig/.
-        shutil.rmtree(t.path("kconfig"))
-        write(t.path("kconfig", "base.config"), "# base\nCONFIG_64BIT=y\nCONFIG_SMP=y\nCONFIG_NR_CPUS=8\n")
-        write(t.path("kconfig", "mm.config"), "# mm\nCONFIG_COMPACTION=y\nCONFIG_CMA=y\n")
-        write(t.path("kconfig", "test.config"), "# test\nCONFIG_KUNIT=y\nCONFIG_TEST_VMALLOC=m\n")
+        build_fragments(t)
 
     @classmethod
     def tearDownClass(cls):
@@ -506,6 +570,7 @@ class BuildTest(ScriptTestCase):
         if os.path.exists(self.calls):
             os.remove(self.calls)
         shutil.rmtree(os.path.join(self.t.build, "out"), ignore_errors=True)
+        self.t.write_series([])
 
     def build(self, **env):
         return self.t.run("build.sh", "series", FAKE_MAKE_CALLS=self.calls, **env)
@@ -568,12 +633,135 @@ class BuildTest(ScriptTestCase):
                          "kernel configuration for series is not what kconfig/ asks")
         self.assertNotIn("bzImage modules", read(self.calls))
 
-    def test_fragment_option_unknown_to_the_tree_is_ignored(self):
-        # No Kconfig of this tree declares TEST_VMALLOC (as for a test option
-        # a variant lacks): that it is missing from .config is not an error.
-        proc = self.build(FAKE_MAKE_DROP="CONFIG_TEST_VMALLOC=m")
+    def extra_fragment(self, text):
+        path = self.t.path("extra", "kunit.config")
+        write(path, text)
+        return path
+
+    def series_declaring(self, name):
+        """patches/series: one patch, which declares option NAME."""
+        patch = "0001-mm-add-a-test.patch"
+        write(os.path.join(self.t.patches, patch),
+              "Subject: [PATCH] mm: add a test\n---\n"
+              "--- a/mm/Kconfig.debug\n+++ b/mm/Kconfig.debug\n@@ -1,0 +1,3 @@\n"
+              f"+config {name}\n+\ttristate \"A test\" if !KUNIT_ALL_TESTS\n"
+              "+\tdepends on KUNIT\n")
+        self.t.write_series([patch])
+
+    def test_option_the_tree_lacks_but_a_series_patch_declares_is_allowed(self):
+        # As for the series' KUnit option in base, hiorder and the prefixes:
+        # olddefconfig drops it, since this tree has no such option.
+        self.series_declaring("PAGE_ALLOC_KUNIT_TEST")
+        extra = self.extra_fragment("CONFIG_PAGE_ALLOC_KUNIT_TEST=y\n")
+        proc = self.build(KCONFIG_EXTRA=extra, FAKE_MAKE_DROP="CONFIG_PAGE_ALLOC_KUNIT_TEST=y")
         self.assertSucceeds(proc)
-        self.assertNotIn("did not survive", proc.stderr)
+        self.assertNotIn("error:", proc.stderr)
+
+    def test_option_declared_nowhere_fails(self):
+        # Neither a Kconfig of the tree nor a patch of the series declares it
+        # (a typo, or renamed upstream): naming the fragment.
+        self.series_declaring("PAGE_ALLOC_KUNIT_TEST")
+        extra = self.extra_fragment("CONFIG_PAGE_ALOC_KUNIT_TEST=y\n")
+        for drop in ("", "CONFIG_PAGE_ALOC_KUNIT_TEST=y"):
+            with self.subTest(dropped_by_olddefconfig=bool(drop)):
+                proc = self.build(KCONFIG_EXTRA=extra, FAKE_MAKE_DROP=drop)
+                self.assertFails(proc, f"error: {extra}: CONFIG_PAGE_ALOC_KUNIT_TEST=y: no Kconfig"
+                                 " file of", "and no patch of patches/series declares"
+                                 " PAGE_ALOC_KUNIT_TEST",
+                                 "kernel configuration for series is not what kconfig/ asks")
+                self.assertNotIn("bzImage modules", read(self.calls))
+
+    def test_option_the_tree_lacks_without_a_series_fails(self):
+        extra = self.extra_fragment("CONFIG_PAGE_ALLOC_KUNIT_TEST=y\n")
+        for series in (None, []):
+            with self.subTest(series=series):
+                if series is None:
+                    os.remove(os.path.join(self.t.patches, "series"))
+                else:
+                    self.t.write_series(series)
+                proc = self.build(KCONFIG_EXTRA=extra,
+                                  FAKE_MAKE_DROP="CONFIG_PAGE_ALLOC_KUNIT_TEST=y")
+                self.assertFails(proc, f"error: {extra}: CONFIG_PAGE_ALLOC_KUNIT_TEST=y: no Kconfig")
+
+    def test_option_declared_by_the_tree_and_dropped_fails(self):
+        proc = self.build(FAKE_MAKE_DROP="CONFIG_TEST_VMALLOC=m")
+        self.assertFails(proc, "test.config: CONFIG_TEST_VMALLOC=m did not survive olddefconfig")
+
+    def test_only_the_modules_of_modules_order_are_kept(self):
+        # A module of another variant, left in the shared object directory.
+        stale = os.path.join(self.t.build, "obj", "mm", "stale_test.ko")
+        write(stale, "stale-ko\n")
+        try:
+            proc = self.build(FAKE_MAKE_MODE="ok")
+        finally:
+            os.remove(stale)
+        self.assertSucceeds(proc)
+        self.assertEqual(os.listdir(os.path.join(self.t.build, "out", "series", "modules")),
+                         ["test_vmalloc.ko"])
+
+    def test_module_of_modules_order_not_built_fails(self):
+        proc = self.build(FAKE_MAKE_MODE="ok", FAKE_MAKE_ORDER_EXTRA="mm/page_alloc_test.o")
+        self.assertFails(proc, "module mm/page_alloc_test.o of "
+                         + os.path.join(self.t.build, "obj", "modules.order") + " was not built")
+        self.assertFalse(os.path.exists(os.path.join(self.t.build, "out", "series")))
+
+
+class BuildRecompileTest(ScriptTestCase):
+    """A compiler warning in a file the patches touch fails every build, not
+    only the one that compiled it (make: incremental, like kbuild)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.t = t = Layout("recompile")
+        t.init_tree(dict(BUILD_KCONFIG, **{
+                     "mm/page_alloc.c": "int page_alloc;\n",
+                     "mm/vmscan.c": "int vmscan;\n",
+                     "include/linux/batch.h": "int batch(void);\n",
+                     "scripts/kconfig/merge_config.sh": MERGE_CONFIG_STUB}),
+                    modes={"scripts/kconfig/merge_config.sh": 0o755})
+        # Two variants: one touches a .c file, the other only a header.
+        for branch, path, text in (("variant/cfile", "mm/page_alloc.c", "int page_alloc = 1;\n"),
+                                   ("variant/header", "include/linux/batch.h", "int batch(int);\n")):
+            git(t.tree, "checkout", "-q", "-b", branch, "base")
+            write(os.path.join(t.tree, path), text)
+            git(t.tree, "commit", "-q", "-a", "-m", f"change {path}")
+        write_exec(os.path.join(t.bin, "make"), FAKE_MAKE)
+        cls.calls = t.path("make-calls")
+        build_fragments(t)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def setUp(self):
+        shutil.rmtree(os.path.join(self.t.build, "obj"), ignore_errors=True)
+
+    def build(self, branch, warn_file):
+        git(self.t.tree, "checkout", "-q", branch)
+        return self.t.run("build.sh", "series", FAKE_MAKE_CALLS=self.calls,
+                          FAKE_MAKE_MODE="incremental", FAKE_MAKE_WARN_FILE=warn_file)
+
+    def test_warning_in_a_patched_c_file_fails_again(self):
+        for run in (1, 2):
+            with self.subTest(run=run):
+                proc = self.build("variant/cfile", "mm/page_alloc.c")
+                self.assertFails(proc, "mm/page_alloc.c:10:1: warning: unused variable",
+                                 "build of variant series has compiler warnings in patched files")
+
+    def test_warning_in_a_patched_header_fails_again(self):
+        for run in (1, 2, 3):
+            with self.subTest(run=run):
+                proc = self.build("variant/header", "include/linux/batch.h")
+                self.assertFails(proc, "include/linux/batch.h:10:1: warning: unused variable",
+                                 "build of variant series has compiler warnings in patched files")
+
+    def test_unpatched_objects_are_not_recompiled(self):
+        self.assertSucceeds(self.build("variant/cfile", ""))
+        proc = self.build("variant/cfile", "")
+        self.assertSucceeds(proc)
+        log = read(os.path.join(self.t.build, "logs", "build-series.log"))
+        self.assertIn("CC      mm/page_alloc.o", log)
+        self.assertNotIn("CC      mm/vmscan.o", log)
 
 
 # --------------------------------------------------------------------------
@@ -614,6 +802,15 @@ echo "fake: unexpected call: $(basename "$0") $*" >&2
 exit 99
 """
 
+FAKE_MODINFO = r"""#!/bin/bash
+# Fake modinfo -F parm test_vmalloc.ko: test_vmalloc's run_test_mask cases.
+[ "$1 $2" = "-F parm" ] || { echo "fake modinfo: unexpected: $*" >&2; exit 1; }
+printf 'run_test_mask:Set tests specified in the mask.\n\n'
+printf '\t\tid: 1,    name: fix_size_alloc_test\n'
+printf '\t\tid: 2,    name: full_fit_alloc_test\n (uint)\n'
+printf 'nr_threads:Number of workers to perform tests(default: 1) (uint)\n'
+"""
+
 
 class BootTest(ScriptTestCase):
     @classmethod
@@ -630,6 +827,7 @@ class BootTest(ScriptTestCase):
             src = os.path.getmtime(t.path("scripts", helper + ".c"))
             os.utime(exe, (src + 100, src + 100))
         write_exec(os.path.join(t.bin, "qemu-system-x86_64"), FAKE_QEMU)
+        write_exec(os.path.join(t.bin, "modinfo"), FAKE_MODINFO)
         for tool in ("make", "gcc"):   # must not be needed
             write_exec(os.path.join(t.bin, tool), UNEXPECTED)
         cls.args = t.path("qemu-args")
@@ -705,37 +903,497 @@ class BootTest(ScriptTestCase):
 
 
 # --------------------------------------------------------------------------
-# deps.sh: missing packages without root
+# bisect-build.sh and checkpatch.sh: the series must exist and list patches
 # --------------------------------------------------------------------------
-FAKE_DPKG_QUERY = r"""#!/bin/bash
-# Fake dpkg-query -W -f=FORMAT PACKAGE: installed iff PACKAGE is in
-# FAKE_DPKG_INSTALLED (space-separated).
-pkg=${!#} fmt=
-for a; do case $a in -f=*) fmt=${a#-f=} ;; esac; done
-case " ${FAKE_DPKG_INSTALLED:-} " in
-*" $pkg "*) ;;
-*) echo "dpkg-query: no packages found matching $pkg" >&2; exit 1 ;;
-esac
-case $fmt in
-'${Status}') printf 'install ok installed' ;;
-'${Version}') printf '6.12.117-1~deb12u1' ;;
-esac
+class SeriesRequiredTest(ScriptTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = t = Layout("series-required")
+        for tool in ("make", "gcc", "git"):   # must not be needed
+            write_exec(os.path.join(t.bin, tool), UNEXPECTED)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def test_missing_or_empty_series_fails(self):
+        series = os.path.join(self.t.patches, "series")
+        for script in ("bisect-build.sh", "checkpatch.sh"):
+            for case in ("missing", "empty"):
+                with self.subTest(script=script, series=case):
+                    self.t.write_series([])
+                    if case == "missing":
+                        os.remove(series)
+                    proc = self.t.run(script)
+                    self.assertFails(proc, series + (" not found" if case == "missing"
+                                                     else " lists no patch"))
+                    self.assertNotIn("fake: unexpected call", proc.stderr)
+
+
+# --------------------------------------------------------------------------
+# run.sh (make run), reliability.sh, mutants.sh: what a run must show
+# --------------------------------------------------------------------------
+def text_patch(subject, diff):
+    return (f"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+            f"From: Test <test@example.org>\nSubject: [PATCH] {subject}\n\n---\n{diff}-- \n2.39.5\n")
+
+
+KUNIT_PATCH_DIFF = ("diff --git a/mm/tests/page_alloc_kunit.c b/mm/tests/page_alloc_kunit.c\n"
+                    "new file mode 100644\n--- /dev/null\n+++ b/mm/tests/page_alloc_kunit.c\n"
+                    "@@ -0,0 +1 @@\n+// SPDX-License-Identifier: GPL-2.0\n")
+CHANGE_KUNIT_DIFF = ("diff --git a/mm/tests/page_alloc_kunit.c b/mm/tests/page_alloc_kunit.c\n"
+                     "--- a/mm/tests/page_alloc_kunit.c\n+++ b/mm/tests/page_alloc_kunit.c\n"
+                     "@@ -1 +1 @@\n-// old\n+// new\n")
+PAGE_ALLOC_DIFF = ("diff --git a/mm/page_alloc.c b/mm/page_alloc.c\n"
+                   "--- a/mm/page_alloc.c\n+++ b/mm/page_alloc.c\n@@ -1 +1 @@\n-int a;\n+int b;\n")
+# A series: benchmark patch (base), an mm change, the KUnit suite, a change of it.
+RUN_SERIES = {
+    "0001-lib-test_vmalloc-add-a-benchmark.patch": ("lib/test_vmalloc: add a benchmark",
+                                                    PAGE_ALLOC_DIFF.replace("mm/page_alloc", "lib/test_vmalloc")),
+    "0002-mm-page_alloc-free-in-batches.patch": ("mm/page_alloc: free in batches", PAGE_ALLOC_DIFF),
+    "0003-mm-add-KUnit-tests.patch": ("mm: add KUnit tests", KUNIT_PATCH_DIFF),
+    "0004-mm-tests-more-tests.patch": ("mm/tests: more tests", CHANGE_KUNIT_DIFF),
+}
+
+FAKE_BOOT = r"""#!/bin/bash
+# Fake scripts/boot.sh VARIANT PLAN LOG: records its call, writes a console
+# log; FAKE_BOOT_MODE: ok | fail (log written, exit 1) | nolog (exit 1).
+echo "boot $1 $2 $3 MEM=$MEM KARGS=$KARGS KUNIT_FILTER=$KUNIT_FILTER" >>"$FAKE_CALLS"
+[ "${FAKE_BOOT_MODE:-ok}" = nolog ] && { echo "fake boot: not built" >&2; exit 1; }
+mkdir -p "$(dirname "$3")"
+echo "harness: start variant=$1 plan=$2" >"$3"
+[ "${FAKE_BOOT_MODE:-ok}" = fail ] && { echo "fake boot: guest timed out" >&2; exit 1; }
+exit 0
 """
 
-FAKE_ID = r"""#!/bin/bash
-[ "$1" = -u ] && { echo 1000; exit 0; }
-echo "fake id: unexpected: $*" >&2
+FAKE_CHECK_LOG = r"""#!/bin/bash
+# Fake scripts/check-log.py [...] --json OUT LOG: records its arguments; the
+# result is $FAKE_RESULTS/NAME.json for LOG NAME.log (copied to OUT); without
+# one, it fails like a Python traceback, writing no JSON.
+echo "check-log $*" >>"$FAKE_CALLS"
+json= prev=
+for a; do [ "$prev" = --json ] && json=$a; prev=$a; done
+src=${FAKE_RESULTS:-/nonexistent}/$(basename "${!#}" .log).json
+if [ ! -f "$src" ]; then
+	echo "Traceback (most recent call last):" >&2
+	echo "KeyError: 'status'" >&2
+	exit 1
+fi
+[ -z "$json" ] || cp "$src" "$json"
+if grep -q '"pass": true' "$src"; then echo "result: PASS"; exit 0; fi
+echo "result: FAIL (fake)"
 exit 1
 """
 
-# deps.sh's package list (a change there should be a change here too).
-DEPS = ["build-essential", "bc", "bison", "flex", "libelf-dev", "libssl-dev", "cpio",
-        "xz-utils", "kmod", "git", "perl", "python3", "ccache", "qemu-system-x86",
-        "busybox-static", "codespell"]
+FAKE_RECORD = r"""#!/bin/bash
+echo "$(basename "$0") $* OBJ=${OBJ:-} KCONFIG_EXTRA=${KCONFIG_EXTRA:-}" >>"$FAKE_CALLS"
+"""
+
+
+def result(plan="smoke", reasons=(), failures=(), reports=()):
+    """A check-log.py JSON result: failed KUnit cases FAILURES, report kinds
+    REPORTS; it passes when it has no reasons."""
+    reasons = list(reasons)
+    if failures:
+        reasons.append(f"KUnit: {len(failures)} failed, 0 crashed: " + ", ".join(failures))
+    if reports:
+        reasons.append("kernel reports: " + ", ".join(dict.fromkeys(reports)))
+    return {"plan": plan, "pass": not reasons, "reasons": reasons,
+            "kunit": {"present": True, "suites": ["page_alloc_batch"],
+                      "failures": [{"name": n, "status": "failed", "diagnostics": []}
+                                   for n in failures]},
+            "reports": [{"kind": k, "line": 10 + i, "text": f"report {i}: {k}"}
+                        for i, k in enumerate(reports)]}
+
+
+class RunLayout(Layout):
+    """A project copy whose guest and checker are fakes (scripts/boot.sh,
+    scripts/check-log.py), and apply.sh/build.sh record their calls."""
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.calls = self.path("calls")
+        self.results = self.path("results")
+        os.makedirs(self.results)
+        write_exec(self.path("scripts", "boot.sh"), FAKE_BOOT)
+        write_exec(self.path("scripts", "check-log.py"), FAKE_CHECK_LOG)
+        for script in ("apply.sh", "build.sh"):
+            write_exec(self.path("scripts", script), FAKE_RECORD)
+        for tool in ("make", "gcc", "qemu-system-x86_64"):   # must not be needed
+            write_exec(os.path.join(self.bin, tool), UNEXPECTED)
+        for name_, (subject, diff) in RUN_SERIES.items():
+            write(os.path.join(self.patches, name_), text_patch(subject, diff))
+        self.write_series(list(RUN_SERIES))
+
+    def reset(self):
+        for d in (self.results, os.path.join(self.build, "logs")):
+            shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(self.results)
+        if os.path.exists(self.calls):
+            os.remove(self.calls)
+        self.write_series(list(RUN_SERIES))
+
+    def give(self, name, res):
+        """The checker's result for the log build/logs/NAME.log."""
+        with open(os.path.join(self.results, name + ".json"), "w") as f:
+            json.dump(res, f)
+
+    def calls_of(self, what):
+        if not os.path.exists(self.calls):
+            return []
+        return [line.split(" ", 1)[1] for line in read(self.calls).splitlines()
+                if line.split(" ", 1)[0] == what]
+
+    def run(self, script, *args, **extra_env):
+        return super().run(script, *args, FAKE_CALLS=self.calls, FAKE_RESULTS=self.results,
+                           **extra_env)
+
+
+class RunTest(ScriptTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = RunLayout("run")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def setUp(self):
+        self.t.reset()
+
+    def logs(self, *parts):
+        return os.path.join(self.t.build, "logs", *parts)
+
+    def check_args(self, variant, plan):
+        self.t.give(f"{variant}-{plan}", result(plan))
+        proc = self.t.run("run.sh", variant, plan)
+        self.assertSucceeds(proc)
+        calls = self.t.calls_of("check-log")
+        self.assertEqual(len(calls), 1, calls)
+        return calls[0].split()
+
+    def test_the_suite_is_expected_iff_the_variants_patches_add_it(self):
+        # Not from the built config: series' config here lacks the symbol
+        # (renamed, say), and base's has it; the patches decide.
+        write(os.path.join(self.t.build, "out", "series", "config"), "CONFIG_KUNIT=y\n")
+        write(os.path.join(self.t.build, "out", "base", "config"), "CONFIG_PAGE_ALLOC_KUNIT_TEST=y\n")
+        for variant, expected in (("series", True), ("prefix-3", True), ("prefix-2", False),
+                                  ("base", False), ("hiorder", False)):
+            with self.subTest(variant=variant):
+                self.t.reset()
+                if variant == "hiorder":
+                    self.t.write_series(list(RUN_SERIES)[:3] + ["0006-mm-vmalloc-request-large-order-pages.patch"])
+                    write(os.path.join(self.t.patches, "0006-mm-vmalloc-request-large-order-pages.patch"),
+                          text_patch("mm/vmalloc: large orders", PAGE_ALLOC_DIFF))
+                args = self.check_args(variant, "smoke")
+                self.assertIn("--expect-vmalloc", args)
+                if expected:
+                    i = args.index("--expect-kunit")
+                    self.assertEqual(args[i + 1], "page_alloc_batch")
+                else:
+                    self.assertNotIn("--expect-kunit", args)
+                self.assertEqual(args[-3:], ["--json", self.logs(f"{variant}-smoke.json"),
+                                             self.logs(f"{variant}-smoke.log")])
+                self.assertEqual(args[:2], ["--kernel-tree", self.t.tree])
+
+    def test_boot_plan_expects_no_test_vmalloc(self):
+        args = self.check_args("series", "boot")
+        self.assertNotIn("--expect-vmalloc", args)
+        self.assertIn("--expect-kunit", args)
+
+    def test_pressure_plan_expects_no_kunit_and_boots_small(self):
+        args = self.check_args("series", "pressure")
+        self.assertNotIn("--expect-kunit", args)
+        self.assertIn("--expect-vmalloc", args)
+        boot, = self.t.calls_of("boot")
+        self.assertIn(" MEM=384M KARGS=init_on_free=1 cma=0 kunit.enable=0 ", boot)
+
+    def test_a_failed_boot_is_checked_and_fails(self):
+        self.t.give("series-smoke", result())
+        proc = self.t.run("run.sh", "series", "smoke", FAKE_BOOT_MODE="fail")
+        self.assertFails(proc, "fake boot: guest timed out")
+        self.assertEqual(len(self.t.calls_of("check-log")), 1)
+        self.assertIn("result: PASS", proc.stdout)
+
+    def test_no_console_log(self):
+        proc = self.t.run("run.sh", "series", "smoke", FAKE_BOOT_MODE="nolog")
+        self.assertFails(proc, "no console log of series (plan smoke): " + self.logs("series-smoke.log"))
+        self.assertEqual(self.t.calls_of("check-log"), [])
+
+    def test_an_earlier_result_is_removed(self):
+        write(self.logs("series-smoke.json"), json.dumps(result()))
+        proc = self.t.run("run.sh", "series", "smoke")    # the checker crashes
+        self.assertFails(proc, "Traceback")
+        self.assertFalse(os.path.exists(self.logs("series-smoke.json")))
+
+    def test_missing_series_fails_before_booting(self):
+        os.remove(os.path.join(self.t.patches, "series"))
+        proc = self.t.run("run.sh", "series", "smoke")
+        self.assertFails(proc, os.path.join(self.t.patches, "series") + " not found")
+        self.assertEqual(self.t.calls_of("boot"), [])
+
+    def test_usage(self):
+        self.assertFails(self.t.run("run.sh", "series"), "usage: ")
+
+    def test_makefile_run_target_uses_run_sh(self):
+        # The Makefile's run target: run.sh, no config grep for KUnit.
+        with open(os.path.join(REPO, "Makefile")) as f:
+            makefile = f.read()
+        recipe = makefile.split("\nrun:\n", 1)[1].split("\n\n", 1)[0]
+        self.assertEqual(recipe.strip(), "$(S)/run.sh $(VARIANT) $(PLAN) $(LOGS)/$(VARIANT)-$(PLAN).log")
+        self.assertNotIn("CONFIG_PAGE_ALLOC_KUNIT_TEST", makefile)
+
+
+class ReliabilityRunTest(ScriptTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = RunLayout("reliability")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def setUp(self):
+        self.t.reset()
+
+    def test_stress_expects_the_suite_pressure_does_not(self):
+        self.t.give("series-vm-stress", result("stress"))
+        self.t.give("series-vm-pressure", result("pressure"))
+        proc = self.t.run("reliability.sh", "vm")
+        self.assertSucceeds(proc)
+        stress, pressure = (c.split() for c in self.t.calls_of("check-log"))
+        self.assertEqual(stress[stress.index("--expect-kunit") + 1], "page_alloc_batch")
+        self.assertNotIn("--expect-kunit", pressure)
+        boots = self.t.calls_of("boot")
+        self.assertIn("KARGS=debug_pagealloc=on page_owner=on page_poison=1 init_on_free=1"
+                      " harness.repeat=3 ", boots[0])
+        self.assertIn("MEM=384M KARGS=debug_pagealloc=on page_owner=on page_poison=1"
+                      " init_on_free=1 cma=0 kunit.enable=0 ", boots[1])
+        self.assertEqual(self.t.calls_of("apply.sh")[0].split()[0], "series")
+
+    def test_a_failed_plan_fails_the_entry(self):
+        self.t.give("series-vm-stress", result("stress", reports=["KASAN"]))
+        self.t.give("series-vm-pressure", result("pressure"))
+        proc = self.t.run("reliability.sh", "vm")
+        self.assertFails(proc, "reliability matrix entry 'vm' failed for series")
+        self.assertEqual(len(self.t.calls_of("check-log")), 2, "both plans run")
+
+
+MUTATION_DIFF = PAGE_ALLOC_DIFF.replace("+int b;", "+int c;")
+
+
+class MutantsTest(ScriptTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = RunLayout("mutants")
+        cls.mutations = cls.t.path("tests", "mutations")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.cleanup()
+
+    def setUp(self):
+        self.t.reset()
+        shutil.rmtree(self.mutations, ignore_errors=True)
+        os.makedirs(self.mutations)
+
+    def mutation(self, name, *headers):
+        body = "A deliberately broken change.\n\n" + "".join(h + "\n" for h in headers)
+        write(os.path.join(self.mutations, name + ".patch"),
+              text_patch("MUTANT: " + name, MUTATION_DIFF).replace("\n---\n", "\n" + body + "---\n", 1))
+
+    def standard(self):
+        self.mutation("per-page", "Harness-Expect: kunit page_alloc_batch.free_contig_range_whole_block",
+                      "Harness-Expect: kunit page_alloc_batch.free_contig_range_unaligned")
+        self.mutation("reclaim", "Harness-Plan: pressure",
+                      "Harness-Expect: reason direct compaction/reclaim")
+
+    def test_caught_by_what_the_mutations_name(self):
+        self.standard()
+        self.t.give("mutant-per-page-smoke", result(failures=[
+            "page_alloc_batch.free_contig_range_whole_block.order 1",
+            "page_alloc_batch.free_contig_range_whole_block.order 9",
+            "page_alloc_batch.free_contig_range_unaligned",
+            "page_alloc_batch.cma_release_batched"]))
+        self.t.give("mutant-reclaim-pressure", result("pressure", reasons=[
+            "phase pressure: direct compaction/reclaim: compact_stall +2, allocstall_normal +1"]))
+        proc = self.t.run("mutants.sh")
+        self.assertSucceeds(proc)
+        self.assertIn("mutant per-page: caught by plan smoke: kunit page_alloc_batch."
+                      "free_contig_range_whole_block: KUnit page_alloc_batch.free_contig_range_"
+                      "whole_block.order 1, page_alloc_batch.free_contig_range_whole_block.order 9"
+                      " failed [smoke]; kunit page_alloc_batch.free_contig_range_unaligned: KUnit"
+                      " page_alloc_batch.free_contig_range_unaligned failed [smoke]\n", proc.stdout)
+        self.assertIn("mutant reclaim: caught by plan pressure: reason direct compaction/reclaim:"
+                      " reason [pressure]: phase pressure: direct compaction/reclaim: compact_stall"
+                      " +2", proc.stdout)
+        self.assertIn("all 2 mutants caught", proc.stderr)
+        # What the runs had to show: the suite where the patches add it.
+        smoke, pressure = (c.split() for c in self.t.calls_of("check-log"))
+        self.assertEqual(smoke[smoke.index("--expect-kunit") + 1], "page_alloc_batch")
+        self.assertIn("--expect-vmalloc", smoke)
+        self.assertNotIn("--expect-kunit", pressure)
+        boots = self.t.calls_of("boot")
+        self.assertTrue(boots[0].startswith("mutant-per-page smoke "), boots)
+        self.assertIn("MEM=2G KARGS=init_on_free=1 KUNIT_FILTER=page_alloc*", boots[0])
+        self.assertIn("MEM=384M KARGS=init_on_free=1 cma=0 kunit.enable=0 ", boots[1])
+
+    def test_a_failure_for_another_reason_is_not_caught(self):
+        self.standard()
+        cases = {
+            "never started": result(reasons=["no 'harness: start' marker",
+                                             "log truncated: no 'harness: done' marker"]),
+            "other KUnit case": result(failures=["page_alloc_batch.free_pages_bulk_arrays"]),
+            "one of two cases": result(failures=["page_alloc_batch.free_contig_range_unaligned"]),
+            "name prefix only": result(failures=["page_alloc_batch.free_contig_range_whole_blocks",
+                                                 "page_alloc_batch.free_contig_range_unaligned"]),
+            "unparsable KUnit": result(reasons=["cannot parse KUnit output"]),
+        }
+        for case, res in cases.items():
+            with self.subTest(case=case):
+                self.t.reset()
+                self.t.give("mutant-per-page-smoke", res)
+                proc = self.t.run("mutants.sh", "per-page")
+                self.assertFails(proc, "mutants whose runs failed for another reason than their"
+                                 " mutation (not caught): per-page")
+                self.assertIn("mutant per-page: run failed for another reason (plan smoke): "
+                              + res["reasons"][0], proc.stdout)
+                self.assertNotIn("caught by", proc.stdout)
+                self.assertNotIn("mutants caught", proc.stderr)
+
+    def test_a_checker_traceback_is_not_caught(self):
+        self.standard()
+        # An earlier run's result, which would match, must not count.
+        write(os.path.join(self.t.build, "logs", "mutant-per-page-smoke.json"), json.dumps(
+            result(failures=["page_alloc_batch.free_contig_range_whole_block.order 1",
+                             "page_alloc_batch.free_contig_range_unaligned"])))
+        proc = self.t.run("mutants.sh", "per-page")
+        self.assertFails(proc, "failed for another reason than their mutation (not caught): per-page")
+        self.assertIn("mutant per-page: run failed for another reason (plan smoke): no check-log.py"
+                      " result " + os.path.join(self.t.build, "logs", "mutant-per-page-smoke.json"),
+                      proc.stdout)
+        self.assertIn("Traceback (most recent call last):", proc.stdout)
+
+    def test_a_survivor_fails(self):
+        self.standard()
+        self.t.give("mutant-reclaim-pressure", result("pressure"))
+        proc = self.t.run("mutants.sh", "reclaim")
+        self.assertFails(proc, "mutants not caught by the tests: reclaim")
+        self.assertIn("mutant reclaim: SURVIVED plan pressure (the run passed)", proc.stdout)
+
+    def test_a_mutation_without_expectations_is_an_error(self):
+        self.standard()
+        self.mutation("vague", "Harness-Plan: smoke")
+        proc = self.t.run("mutants.sh")
+        self.assertFails(proc, os.path.join(self.mutations, "vague.patch")
+                         + ": no 'Harness-Expect:' line in the commit message")
+        self.assertEqual(self.t.calls_of("apply.sh"), [], "built before every mutation was checked")
+
+    def test_malformed_expectations_are_errors(self):
+        for header, message in (("Harness-Expect: kunit free_contig_range_unaligned", "is SUITE.CASE"),
+                                ("Harness-Expect: panic", "bad 'Harness-Expect: panic'"),
+                                ("Harness-Plan: stress\nHarness-Expect: report BUG",
+                                 "unknown Harness-Plan 'stress'")):
+            with self.subTest(header=header):
+                self.mutation("bad", header)
+                self.assertFails(self.t.run("mutants.sh", "bad"), message)
+                self.assertEqual(self.t.calls_of("apply.sh"), [])
+
+    def test_expectations_in_the_diff_do_not_count(self):
+        # Only the commit message counts, not a line of the diff.
+        write(os.path.join(self.mutations, "sneaky.patch"), text_patch(
+            "MUTANT: sneaky", MUTATION_DIFF + "+Harness-Expect: reason no\n"))
+        self.assertFails(self.t.run("mutants.sh", "sneaky"), "no 'Harness-Expect:' line")
+
+    def test_no_mutants(self):
+        for case in ("empty", "missing"):
+            with self.subTest(tests_mutations=case):
+                if case == "missing":
+                    shutil.rmtree(self.mutations)
+                proc = self.t.run("mutants.sh")
+                self.assertFails(proc, "no mutants in tests/mutations/")
+                self.assertNotIn("mutants caught", proc.stderr)
+        os.makedirs(self.mutations)
+
+    def matrix_mutant(self):
+        self.mutation("skip", "Harness-Expect: kunit page_alloc_batch.free_contig_range_init_on_free",
+                      "Harness-Expect-Matrix: report page poisoning")
+
+    def test_matrix_caught_by_its_reports(self):
+        self.matrix_mutant()
+        self.t.give("mutant-skip-vm-stress", result("stress", reports=["page poisoning", "page_owner",
+                                                                     "page poisoning"]))
+        self.t.give("mutant-skip-vm-pressure", result("pressure", reports=["page poisoning"]))
+        proc = self.t.run("mutants.sh", "--matrix", "vm", "skip")
+        self.assertSucceeds(proc)
+        self.assertIn("mutant skip: caught by matrix entry vm: report page poisoning: 2 'page"
+                      " poisoning' report(s) [stress], first at line 10: report 0: page poisoning"
+                      " | 1 'page poisoning' report(s) [pressure]", proc.stdout)
+        self.assertIn("all 1 mutants caught by matrix entry vm", proc.stderr)
+        stress, pressure = (c.split() for c in self.t.calls_of("check-log"))
+        self.assertEqual(stress[stress.index("--expect-kunit") + 1], "page_alloc_batch")
+        self.assertNotIn("--expect-kunit", pressure)
+        self.assertEqual(self.t.calls_of("apply.sh")[0].split()[0], "mutant-skip")
+
+    def test_matrix_failure_for_another_reason_is_not_caught(self):
+        self.matrix_mutant()
+        self.t.give("mutant-skip-vm-stress", result("stress", reports=["KASAN"], reasons=[
+            "leak: phase stress lost 9000 free pages"]))
+        self.t.give("mutant-skip-vm-pressure", result("pressure"))
+        proc = self.t.run("mutants.sh", "--matrix", "vm", "skip")
+        self.assertFails(proc, "failed for another reason than their mutation (not caught): skip")
+        self.assertIn("mutant skip: run failed for another reason (matrix entry vm): leak: phase"
+                      " stress lost 9000 free pages [stress]; kernel reports: KASAN [stress]\n"
+                      "  expected, not seen: report page poisoning", proc.stdout)
+
+    def test_matrix_that_failed_before_any_guest_is_not_caught(self):
+        self.matrix_mutant()
+        write_exec(self.t.path("scripts", "build.sh"), "#!/bin/bash\necho 'fake build error' >&2\nexit 1\n")
+        try:
+            proc = self.t.run("mutants.sh", "--matrix", "vm", "skip")
+        finally:
+            write_exec(self.t.path("scripts", "build.sh"), FAKE_RECORD)
+        self.assertFails(proc, "failed for another reason than their mutation (not caught): skip")
+        self.assertIn("no check-log.py result", proc.stdout)
+
+    def test_matrix_needs_the_matrix_expectations(self):
+        self.mutation("plain", "Harness-Expect: kunit page_alloc_batch.free_contig_range_unaligned")
+        proc = self.t.run("mutants.sh", "--matrix", "vm", "plain")
+        self.assertFails(proc, "no 'Harness-Expect-Matrix:' line")
+        self.assertEqual(self.t.calls_of("apply.sh"), [])
+
+    def test_the_repos_mutations_name_their_expectations(self):
+        # Each of tests/mutations/ says what catches it, in both fields where
+        # it is run (make mutants; skip-prepare through matrix entry vm).
+        d = os.path.join(REPO, "tests", "mutations")
+        names = sorted(n[:-len(".patch")] for n in os.listdir(d) if n.endswith(".patch"))
+        self.assertTrue(names)
+        tool = os.path.join(REPO, "scripts", "mutant-expect.py")
+        for name in names:
+            with self.subTest(mutation=name):
+                proc = subprocess.run([tool, "list", "Harness-Expect", os.path.join(d, name + ".patch")],
+                                      capture_output=True, text=True, timeout=TIMEOUT)
+                self.assertSucceeds(proc)
+                for line in proc.stdout.splitlines():
+                    if line.startswith("kunit "):
+                        self.assertTrue(line.startswith("kunit page_alloc_batch."), line)
+                        case = line.split(".", 1)[1]
+                        self.assertRegex(read(os.path.join(REPO, "patches", self.kunit_patch())),
+                                         rf"KUNIT_CASE(_PARAM)?\({case}\b")
+        proc = subprocess.run([tool, "list", "Harness-Expect-Matrix", os.path.join(d, "skip-prepare.patch")],
+                              capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertSucceeds(proc)
+
+    def kunit_patch(self):
+        names = [n for n in os.listdir(os.path.join(REPO, "patches"))
+                 if "KUnit" in n and n.endswith(".patch")]
+        self.assertEqual(len(names), 1, names)
+        return names[0]
 
 
 # --------------------------------------------------------------------------
 # reliability.sh and mutants.sh: argument errors, before anything is built
+# (deps.sh and fetch-base.sh: tests/test_deps.py)
 # --------------------------------------------------------------------------
 class MatrixArgsTest(ScriptTestCase):
     @classmethod
@@ -765,57 +1423,6 @@ class MatrixArgsTest(ScriptTestCase):
 
     def test_mutants_matrix_needs_an_entry(self):
         self.assertFails(self.t.run("mutants.sh", "--matrix"), "usage: ")
-
-
-class DepsTest(ScriptTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.t = t = Layout("deps")
-        write_exec(os.path.join(t.bin, "dpkg-query"), FAKE_DPKG_QUERY)
-        write_exec(os.path.join(t.bin, "id"), FAKE_ID)
-        cls.apt_calls = t.path("apt-calls")
-        for tool in ("apt-get", "apt-cache"):
-            write_exec(os.path.join(t.bin, tool),
-                       f'#!/bin/bash\necho "$(basename "$0") $*" >>"{cls.apt_calls}"\nexit 1\n')
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.t.cleanup()
-
-    def missing_line(self, stderr):
-        lines = [line for line in stderr.splitlines() if line.startswith("error: missing packages: ")]
-        self.assertEqual(len(lines), 1, stderr)
-        return lines[0][len("error: missing packages: "):].split()
-
-    def test_nothing_installed_not_root(self):
-        proc = self.t.run("deps.sh", FAKE_DPKG_INSTALLED="")
-        self.assertFails(proc, "error: missing packages: build-essential ",
-                         "run as root (apt-get install)", "apt-get install build-essential ")
-        self.assertEqual(self.missing_line(proc.stderr), DEPS + ["linux-source-6.12"])
-        self.assertFalse(os.path.exists(self.apt_calls), "apt was run without root")
-
-    def test_one_package_missing_not_root(self):
-        installed = [p for p in DEPS if p != "codespell"] + ["linux-source-6.12"]
-        proc = self.t.run("deps.sh", FAKE_DPKG_INSTALLED=" ".join(installed))
-        expected = ["codespell"]
-        if not os.path.isfile(BASE_TARBALL):
-            expected.append("linux-source-6.12")
-        self.assertFails(proc, "run as root", "apt-get install " + " ".join(expected))
-        self.assertEqual(self.missing_line(proc.stderr), expected)
-        self.assertFalse(os.path.exists(self.apt_calls), "apt was run without root")
-
-    def test_extra_package_argument_is_required_too(self):
-        installed = DEPS + ["linux-source-6.12"]
-        proc = self.t.run("deps.sh", "extra-pkg", FAKE_DPKG_INSTALLED=" ".join(installed))
-        self.assertFails(proc, "run as root", "apt-get install extra-pkg")
-        self.assertIn("extra-pkg", self.missing_line(proc.stderr))
-
-    @unittest.skipUnless(os.path.isfile(BASE_TARBALL), f"no {BASE_TARBALL}")
-    def test_everything_installed(self):
-        proc = self.t.run("deps.sh", FAKE_DPKG_INSTALLED=" ".join(DEPS + ["linux-source-6.12"]))
-        self.assertSucceeds(proc)
-        self.assertEqual(proc.stderr, "")
-        self.assertFalse(os.path.exists(self.apt_calls))
 
 
 if __name__ == "__main__":
