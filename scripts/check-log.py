@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
 """Decide pass/fail for one harness guest boot from its serial console log.
 
-usage: check-log.py [--kernel-tree DIR] [--expect-kunit] [--expect-vmalloc]
+usage: check-log.py [--kernel-tree DIR] [--expect-kunit SUITE] [--expect-vmalloc]
                     [--json OUT.json] CONSOLE.log
 
 The guest init (scripts/guest-init.sh) writes these markers into the kernel
 log through /dev/kmsg, so they appear as "[    2.000000] harness: ...":
-  harness: start variant=<name> plan=<name>  first marker
+  harness: start variant=<name> plan=<plan>  first marker; plan is one of
+                                  smoke, bench, stress, pressure, boot (each
+                                  has its own requirements: PLANS below)
   harness: vmalloc-row <label>    the next test_vmalloc.ko load is row <label>
-  harness: bench <name> <key>=<value> ...    a free-form benchmark result
+                                  (free text: the row's name in reports)
+  harness: vmalloc-expect summaries=N [tests=T threads=W]
+                                  right after a vmalloc-row marker: the load
+                                  prints N "Summary:" lines (T selected test
+                                  cases x W worker threads); a row without it,
+                                  or with another number of them, fails (rows
+                                  labelled "faults ..." in a fault window may
+                                  print fewer: injected faults kill workers)
+  harness: bench <name> <key>=<value> ...    a benchmark or phase result
   harness: error <text>           the guest init detected a problem (fails)
   harness: note <text>            information only
   harness: leak phase=P free_before=N free_after=N vmalloc_kb_before=N vmalloc_kb_after=N
@@ -18,15 +28,18 @@ log through /dev/kmsg, so they appear as "[    2.000000] harness: ...":
                                   percpu, page tables, kernel stacks
   harness: vmstat phase=P KEY=DELTA ...
                                   /proc/vmstat counters' change over a pressure
-                                  phase; direct compaction or reclaim fails
+                                  phase; direct compaction or reclaim fails, and
+                                  so does a VMSTAT_MUST_STAY key that is missing
   harness: expect-alloc-failures begin|end
                                   injected faults: allocation-failure reports
-                                  (warn_alloc) between these are expected, and
+                                  (warn_alloc) between these are expected, each
+                                  with the one Call Trace that follows it, and
                                   rows labelled "faults ..." may fail
   harness: done                   last marker; without it the log is truncated
 test_vmalloc.ko prints "Summary: <test> passed: N failed: N repeat: N loops: N
-avg: N usec" per test case and worker, then "All test took workerN=C cycles".
-KTAP output (KUnit) is parsed with the kernel tree's kunit.py.
+avg: N usec" per selected test case and worker, then "All test took
+workerN=C cycles".  KTAP output (KUnit) is parsed with the kernel tree's
+kunit.py; --expect-kunit SUITE requires that suite with a passed case.
 
 A human summary goes to stdout, error details to stderr.
 Exit status: 0 pass, 1 test failure or bad log, 2 usage error / missing file.
@@ -77,14 +90,17 @@ REPORT_PATTERNS = [
 REPORTS = [(kind, re.compile(rx)) for kind, rx in REPORT_PATTERNS]
 SKIP_RE = re.compile(r"^(Kernel )?[Cc]ommand line: |^---\[ end ")
 # "Call Trace:" with no report in the CALL_TRACE_WINDOW lines before it is
-# still a failure (some unrecognised report or a stray dump_stack()).
+# still a failure (some unrecognised report or a stray dump_stack()).  An
+# expected allocation-failure report (inside a fault window) explains only
+# the one Call Trace that follows it within CALL_TRACE_WINDOW lines (its
+# dump_stack()); any other Call Trace, in the window or not, fails.
 CALL_TRACE_RE = re.compile(r"^\s*Call Trace:")
 CALL_TRACE_WINDOW = 100
 
 TIMESTAMP_RE = re.compile(r"\[\s*\d+\.\d{6}\](?:\[\s*[TC]\d+\])? ?")
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-MARKER_RE = re.compile(r"(?:^|\s)harness: (start|vmalloc-row|bench|error|note|leak"
-                       r"|vmstat|expect-alloc-failures|done)\b(.*)$")
+MARKER_RE = re.compile(r"(?:^|\s)harness: (start|vmalloc-row|vmalloc-expect|bench|error"
+                       r"|note|leak|vmstat|expect-alloc-failures|done)\b(.*)$")
 
 # Leak accounting of a stress phase (plan "stress"). Free pages are counted
 # exactly (buddy + every pcp list), after a warm-up run has grown slab,
@@ -114,6 +130,17 @@ FAULTS_ROW_PREFIX = "faults"
 # so nothing in the phase has a reason to enter direct compaction or direct
 # reclaim: any count of these fails the run. (kswapd and kcompactd wake-ups
 # are reported, not failed: they run on their own, outside the allocations.)
+# Every key must be in the vmstat line (a missing one is not a zero: the run
+# fails naming it).  All of them exist in the harness kernel (6.12 x86_64,
+# allnoconfig + kconfig/*.config): allocstall_<zone> per configured zone
+# (include/linux/vm_event_item.h, mm/vmstat.c TEXTS_FOR_ZONES), and the zones
+# are DMA (ZONE_DMA is "default y if X86" and its prompt needs
+# ARCH_HAS_ZONE_DMA_SET, selected only with EXPERT, which nothing sets),
+# DMA32 (selected by X86_64), NORMAL and MOVABLE (always); no HIGHMEM
+# (64-bit) and no DEVICE (ZONE_DEVICE needs MEMORY_HOTPLUG), so neither
+# allocstall_high nor allocstall_device is listed.  compact_stall needs
+# CONFIG_COMPACTION (kconfig/mm.config); pgscan_direct needs only
+# VM_EVENT_COUNTERS (default y, its prompt needs EXPERT).
 VMSTAT_MUST_STAY = ("compact_stall", "allocstall_dma", "allocstall_dma32",
                     "allocstall_normal", "allocstall_movable", "pgscan_direct")
 # That premise is checked too: the run allocates 512 pages at a time, so its
@@ -134,6 +161,21 @@ KTAP_START_RE = re.compile(r"^\s*(KTAP|TAP) version \d+\s*$")
 KTAP_RESULT_RE = re.compile(r"^\s*(ok|not ok) \d+ (?:- )?(.*?)(?:\s+#.*)?$")
 KTAP_STRUCT_RE = re.compile(r"^\s*(KTAP version|TAP version|1\.\.\d+|# Subtest:|(not )?ok \d+)")
 MAX_DIAG = 30
+
+# What each guest plan (scripts/guest-init.sh) must have logged besides
+# "done"; checked by check_plan().  Rows are matched by the first word of
+# their label.
+#   smoke     one "smoke ..." row
+#   bench     at least one row
+#   stress    one "warmup ..." and one "stress ..." row, at least one
+#             "faults ..." row (one per fault-injection try), leak lines of
+#             phases stress and faults, "bench cma_alloc_release rounds=N"
+#             with N > 0, one expect-alloc-failures begin/end window and
+#             "bench fail_page_alloc injected=N" with N > 0
+#   pressure  a "pressure ..." row, the vmstat line, the buddyinfo notes and
+#             "bench fragmentation ..." logged before the run
+#   boot      nothing more (KUnit only)
+PLANS = ("smoke", "bench", "stress", "pressure", "boot")
 
 
 def split_messages(text):
@@ -170,46 +212,64 @@ class Log:
         self.started = self.done = self.ktap = False
         self.errors, self.bench, self.vmalloc, self.reports = [], [], [], []
         self.empty_rows = []            # vmalloc-row markers without a Summary
+        self.rows = []                  # every vmalloc-row marker, in order (see marker())
+        self.row = None                 # the open row (a dict of self.rows)
+        self.orphans = 0                # Summary lines outside any row
+        self.entry_rows = []            # the row (or None) of each self.vmalloc entry
+        self.malformed = []             # markers that break the protocol
         self.diag = {}                  # KUnit case name -> [diagnostic lines]
         self.ktap_tail = []             # output since the last KTAP result line
-        self.row, self.row_results, self.unassigned = None, 0, []
+        self.unassigned = []
         self.leaks, self.notes, self.vmstat = [], [], []
-        self.faults_tries = 0           # "faults ..." row markers seen
+        self.faults_tries = 0           # "faults ..." rows inside a fault window
         self.expect_alloc, self.expected_alloc_failures = False, 0
-        last_report = -CALL_TRACE_WINDOW - 1
+        self.windows = 0                # complete expect-alloc-failures windows
+        pending = []        # lines of expected alloc failures whose trace is due
+        last_report = -CALL_TRACE_WINDOW - 1    # last report that fails the run
         for num, msg in split_messages(text):
-            if self.marker(msg):
+            if self.marker(msg, num):
                 continue
             self.vmalloc_line(msg)
             self.ktap_line(msg)
             if SKIP_RE.search(msg):
                 continue
             kind = next((k for k, rx in REPORTS if rx.search(msg)), None)
-            if kind is None and CALL_TRACE_RE.search(msg) and \
-                    num - last_report > CALL_TRACE_WINDOW:
-                kind = "Call Trace"     # no report explains this trace
+            if kind is None and CALL_TRACE_RE.search(msg):
+                pending = [p for p in pending if num - p <= CALL_TRACE_WINDOW]
+                if pending:
+                    pending.pop(0)      # the stack dump of an expected report
+                    continue
+                if num - last_report > CALL_TRACE_WINDOW:
+                    kind = "Call Trace"     # no report explains this trace
             if kind:
-                last_report = num
                 if self.expect_alloc and kind == "allocation failure":
                     self.expected_alloc_failures += 1
+                    pending.append(num)
                     continue
-                if self.expect_alloc and kind == "Call Trace":
-                    continue    # part of the expected report before it
+                last_report = num
                 self.reports.append({"line": num, "kind": kind, "text": msg.strip()})
         self.close_row()
+        if self.expect_alloc:
+            self.malformed.append("expect-alloc-failures begin without end")
 
-    def marker(self, msg):
+    def marker(self, msg, num=0):
         m = MARKER_RE.search(msg)
         if not m:
             return False
         kind, args = m.group(1), m.group(2).strip()
+        if kind == "vmalloc-expect":    # belongs to the open row: keeps it open
+            self.row_expect(args)
+            return True
         self.close_row()
         if kind == "start":
             self.started = True
             self.info = dict(w.split("=", 1) for w in args.split() if "=" in w)
         elif kind == "vmalloc-row":
-            self.row, self.row_results = args, 0
-            self.faults_tries += args.startswith(FAULTS_ROW_PREFIX)
+            faults = args.startswith(FAULTS_ROW_PREFIX) and self.expect_alloc
+            self.row = {"label": args, "line": num, "expected": None, "tests": None,
+                        "threads": None, "summaries": 0, "faults": faults}
+            self.rows.append(self.row)
+            self.faults_tries += faults
         elif kind == "bench":
             words = args.split()
             entry = {"name": words[0] if words else ""}
@@ -227,28 +287,53 @@ class Log:
             self.vmstat.append({k: parse_value(v) for k, v in
                                 (w.split("=", 1) for w in args.split() if "=" in w)})
         elif kind == "expect-alloc-failures":
-            self.expect_alloc = args == "begin"
+            if args == "begin" and not self.expect_alloc:
+                self.expect_alloc = True
+            elif args == "end" and self.expect_alloc:
+                self.expect_alloc = False
+                self.windows += 1
+            else:
+                state = "open" if self.expect_alloc else "closed"
+                self.malformed.append(f"expect-alloc-failures {args!r} with the window {state}")
         elif kind == "done":
             self.done = True
         return True
 
+    def row_expect(self, args):
+        """A vmalloc-expect marker: the Summary count of the open row."""
+        vals = {k: parse_value(v) for k, v in
+                (w.split("=", 1) for w in args.split() if "=" in w)}
+        row = self.row
+        if row is None or row["expected"] is not None or row["summaries"]:
+            self.malformed.append(f"vmalloc-expect {args} not right after a vmalloc-row marker")
+        elif not isinstance(vals.get("summaries"), int) or vals["summaries"] < 0:
+            self.malformed.append(f"vmalloc-expect {args} of row {row['label']}: "
+                                  f"no summaries=N")
+        else:
+            row["expected"] = vals["summaries"]
+            row["tests"], row["threads"] = vals.get("tests"), vals.get("threads")
+
     def close_row(self):
-        if self.row is not None and self.row_results == 0 and \
-                not self.row.startswith(FAULTS_ROW_PREFIX):
-            self.empty_rows.append(self.row)
+        if self.row is not None and self.row["summaries"] == 0 and not self.row["faults"]:
+            self.empty_rows.append(self.row["label"])
         self.row = None
 
     def vmalloc_line(self, msg):
         m = SUMMARY_RE.search(msg)
         if m:
-            entry = {"row": self.row if self.row is not None else "(no row marker)",
+            row = self.row
+            entry = {"row": row["label"] if row is not None else "(no row marker)",
                      "test": m.group(1), "worker": None,
                      "passed": int(m.group(2)), "failed": int(m.group(3)),
                      "repeat": int(m.group(4)), "loops": int(m.group(5)),
                      "avg_us": int(m.group(6))}
             self.vmalloc.append(entry)
+            self.entry_rows.append(row)
             self.unassigned.append(entry)
-            self.row_results += 1
+            if row is not None:
+                row["summaries"] += 1
+            else:
+                self.orphans += 1
             return
         m = WORKER_RE.search(msg)
         if m:       # the Summary lines before it belong to this worker
@@ -303,10 +388,11 @@ def kunit_cases(group, prefix=""):
 def check_kunit(log, args, reasons, err):
     """KUnit part: returns the "kunit" dict of the JSON result."""
     res = {"present": log.ktap, "passed": 0, "failed": 0, "skipped": 0,
-           "crashed": 0, "suites": [], "failures": []}
+           "crashed": 0, "suites": [], "cases": [], "failures": []}
+    suite = args.expect_kunit
     if not log.ktap:
-        if args.expect_kunit:
-            reasons.append("no KTAP output (KUnit did not run)")
+        if suite:
+            reasons.append(f"no KTAP output (KUnit did not run; suite {suite} expected)")
         return res
     try:
         data, kunit_out = run_kunit(args.kernel_tree, args.log)
@@ -321,6 +407,7 @@ def check_kunit(log, args, reasons, err):
     key = {"PASS": "passed", "SKIP": "skipped", "ERROR": "crashed"}
     for full, leaf, status in kunit_cases(data):
         res[key.get(status, "failed")] += 1
+        res["cases"].append({"name": full, "status": key.get(status, "failed")})
         if status in ("PASS", "SKIP"):
             continue
         if leaf:                # a "not ok" case: its diagnostic lines
@@ -339,15 +426,187 @@ def check_kunit(log, args, reasons, err):
         for line in kunit_out.splitlines():
             if "[ERROR]" in line:
                 err(f"  kunit.py: {line}")
-    elif args.expect_kunit and sum(res[k] for k in key.values()) + res["failed"] == 0:
-        reasons.append("no KUnit test cases ran")
+    if suite:
+        # The suite is a group of its cases, or a bare result when it has
+        # none (it crashed or failed to initialise before its first case).
+        groups = [g for g in data.get("sub_groups", []) if g["name"] == suite] + \
+            [{"test_cases": [c]} for c in data.get("test_cases", []) if c["name"] == suite]
+        statuses = [status for g in groups for _, _, status in kunit_cases(g)]
+        if not groups:
+            reasons.append(f"KUnit: no suite {suite} ran (suites: "
+                           f"{', '.join(res['suites']) or 'none'})")
+        elif "PASS" not in statuses:
+            skipped = statuses.count("SKIP")
+            reasons.append(f"KUnit: suite {suite} has no passed case "
+                           f"({skipped} skipped of {len(statuses)})")
     return res
+
+
+def check_rows(log, reasons):
+    """test_vmalloc rows: a result, the expected number of Summary lines, and
+    in every Summary a run of each repeat that did not fail."""
+    for text in log.malformed:
+        reasons.append(f"bad marker: {text}")
+    for row in log.empty_rows:
+        reasons.append(f"row {row} produced no result")
+    for row in log.rows:
+        n, want = row["summaries"], row["expected"]
+        split = "" if row["tests"] is None else \
+            f" ({row['tests']} test cases x {row['threads']} threads)"
+        if want is None:
+            reasons.append(f"row {row['label']}: no vmalloc-expect marker "
+                           "(the number of Summary lines it must print is unknown)")
+        elif row["faults"]:
+            # Injected faults may fail the module load (no line) or its
+            # worker array (no line): fewer lines, never more.
+            if n > want:
+                reasons.append(f"row {row['label']}: {n} Summary lines, expected at most "
+                               f"{want}{split}")
+        elif n and n != want:
+            reasons.append(f"row {row['label']}: {n} Summary lines, expected {want}{split}")
+    if log.orphans:
+        reasons.append(f"{log.orphans} test_vmalloc Summary lines outside any vmalloc-row")
+    # Injected faults may fail a try's module load or every worker's start:
+    # the guest tries again, and a phase that never tested anything fails.
+    if log.faults_tries and not any(v["passed"] + v["failed"]
+                                    for v, row in zip(log.vmalloc, log.entry_rows)
+                                    if row is not None and row["faults"]):
+        reasons.append(f"faults phase: no test_vmalloc test ran in {log.faults_tries} "
+                       f"tries (the injected faults failed the module load or "
+                       f"every worker's start)")
+    short = {}              # row -> Summary lines with runs missing
+    for v, row in zip(log.vmalloc, log.entry_rows):
+        if row is not None and row["faults"]:
+            continue
+        worker = "" if v["worker"] is None else f" (worker{v['worker']})"
+        if v["failed"] > 0:
+            reasons.append(f"test_vmalloc row {v['row']}: {v['test']}{worker} failed: {v['failed']}")
+        elif v["passed"] + v["failed"] != v["repeat"]:
+            # Each worker runs each selected case test_repeat_count times;
+            # "passed: 0 failed: 0" is a worker that never started.
+            short.setdefault(v["row"], []).append(
+                f"{v['test']}{worker} ran {v['passed'] + v['failed']} of {v['repeat']} repeats")
+    for row, what in short.items():
+        more = f" (and {len(what) - 1} more Summary lines like it)" if len(what) > 1 else ""
+        reasons.append(f"test_vmalloc row {row}: {what[0]}{more}")
+
+
+def check_leaks(log, reasons):
+    for lk in log.leaks:
+        try:
+            lost = lk["free_before"] - lk["free_after"]
+            grown = lk["vmalloc_kb_after"] - lk["vmalloc_kb_before"]
+            other = (lk["other_kb_after"] - lk["other_kb_before"]) // PAGE_KB \
+                if "other_kb_before" in lk else 0
+            # Pages of live vmalloc areas (a new percpu chunk: 531) are
+            # VmallocUsed's to account for, with its own tolerance below.
+            other += max(grown, 0) // PAGE_KB
+        except (KeyError, TypeError):
+            reasons.append(f"malformed leak line: {lk}")
+            continue
+        if lost - other > LEAK_TOLERANCE_PAGES:
+            held = f", {other} of them held by slab/percpu/page tables" if other else ""
+            reasons.append(f"leak: phase {lk.get('phase')} lost {lost} free pages{held} "
+                           f"(unexplained {lost - other}, tolerance {LEAK_TOLERANCE_PAGES})")
+        if grown > LEAK_TOLERANCE_VMALLOC_KB:
+            reasons.append(f"leak: phase {lk.get('phase')} left VmallocUsed {grown} kB higher "
+                           f"(tolerance {LEAK_TOLERANCE_VMALLOC_KB} kB)")
+
+
+def check_pressure(log, reasons):
+    """Direct compaction/reclaim counters, and the premise of the phase."""
+    for vs in log.vmstat:
+        phase = vs.get("phase")
+        for k in VMSTAT_MUST_STAY:
+            if k not in vs:
+                hint = " (kernel without CONFIG_COMPACTION?)" if k.startswith("compact") else ""
+                reasons.append(f"phase {phase}: no {k} counter in the vmstat line{hint}")
+            elif not isinstance(vs[k], int):
+                reasons.append(f"phase {phase}: vmstat {k}={vs[k]} is not a number")
+        grown = [f"{k} +{vs[k]}" for k in VMSTAT_MUST_STAY
+                 if isinstance(vs.get(k), int) and vs[k] > 0]
+        if grown:
+            reasons.append(f"phase {phase}: direct compaction/reclaim: " + ", ".join(grown))
+    zones = [m.groups() for m in (BUDDYINFO_RE.match(n) for n in log.notes) if m]
+    if not zones:
+        reasons.append("pressure: no buddyinfo before the run (is the premise of "
+                       "failing high-order attempts true?)")
+    units = {zone: sum(int(c) << o for o, c in
+                       enumerate(counts.split()[PRESSURE_FIRST_ORDER:]))
+             for zone, counts in zones}
+    untaken = next((b.get("untaken_order9_units", 0) for b in log.bench
+                    if b["name"] == "fragmentation"), 0)
+    if not isinstance(untaken, int):
+        reasons.append(f"pressure: untaken_order9_units={untaken} is not a number")
+        untaken = 0
+    if sum(units.values()) > untaken:
+        where = ", ".join(f"{z} {u}" for z, u in units.items() if u)
+        reasons.append(f"pressure: {sum(units.values())} free order-{PRESSURE_FIRST_ORDER} "
+                       f"units before the run ({where}), {untaken} of them out of reach: "
+                       f"high-order attempts could succeed, the fallback went untested")
+
+
+def check_plan(log, reasons):
+    """What the start marker's plan must have logged (PLANS above)."""
+    if not log.started:
+        return                  # reported already
+    plan = log.info.get("plan")
+    if plan is None:
+        reasons.append("the start marker names no plan")
+        return
+    if plan not in PLANS:
+        reasons.append(f"unknown plan '{plan}' (known: {', '.join(PLANS)})")
+        return
+    count = {}
+    for row in log.rows:
+        first = (row["label"].split() or [""])[0]
+        count[first] = count.get(first, 0) + 1
+    bench = {}
+    for b in log.bench:
+        bench.setdefault(b["name"], b)
+    missing = []
+    if plan == "smoke" and count.get("smoke", 0) != 1:
+        missing.append(f"{count.get('smoke', 0)} 'smoke ...' rows, expected 1")
+    elif plan == "bench" and not log.rows:
+        missing.append("no test_vmalloc row")
+    elif plan == "stress":
+        for word in ("warmup", "stress"):
+            if count.get(word, 0) != 1:
+                missing.append(f"{count.get(word, 0)} '{word} ...' rows, expected 1")
+        if not count.get("faults"):
+            missing.append("no 'faults ...' row (the fault-injection phase did not run)")
+        phases = [lk.get("phase") for lk in log.leaks]
+        for phase in ("stress", "faults"):
+            if phase not in phases:
+                missing.append(f"no leak line for phase {phase}")
+        if log.windows != 1:
+            missing.append(f"{log.windows} expect-alloc-failures begin/end windows, expected 1")
+        for name, key, what in (("cma_alloc_release", "rounds",
+                                 "CMA rounds (alloc_contig_range()/cma_release() untested)"),
+                                ("fail_page_alloc", "injected",
+                                 "injected faults (no failure path tested)")):
+            if name not in bench:
+                missing.append(f"no 'bench {name}' line")
+                continue
+            n = bench[name].get(key)
+            if not isinstance(n, int) or n <= 0:
+                missing.append(f"bench {name} {key}={n}: no {what}")
+    elif plan == "pressure":
+        if not count.get("pressure"):
+            missing.append("no 'pressure ...' row")
+        if not log.vmstat:
+            missing.append("no vmstat line")
+        if "fragmentation" not in bench:
+            missing.append("no 'bench fragmentation' line")
+    for text in missing:
+        reasons.append(f"plan {plan}: {text}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kernel-tree", metavar="DIR", help="kernel tree holding tools/testing/kunit/kunit.py")
-    ap.add_argument("--expect-kunit", action="store_true", help="fail unless KUnit tests ran")
+    ap.add_argument("--expect-kunit", metavar="SUITE",
+                    help="fail unless KUnit suite SUITE ran with a passed case")
     ap.add_argument("--expect-vmalloc", action="store_true", help="fail unless test_vmalloc printed results")
     ap.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
     ap.add_argument("log", metavar="CONSOLE.log")
@@ -379,62 +638,11 @@ def main():
         for n in range(first, min(first + 11, len(log.lines) + 1)):
             err(f"  {n:5}| {log.lines[n - 1].rstrip()}")
     kunit = check_kunit(log, args, reasons, err)
-    for row in log.empty_rows:
-        reasons.append(f"row {row} produced no result")
-    # Injected faults may fail a try's module load or every worker's start:
-    # the guest tries again, and a phase that never tested anything fails.
-    if log.faults_tries and not any(v["passed"] + v["failed"] for v in log.vmalloc
-                                    if v["row"].startswith(FAULTS_ROW_PREFIX)):
-        reasons.append(f"faults phase: no test_vmalloc test ran in {log.faults_tries} "
-                       f"tries (the injected faults failed the module load or "
-                       f"every worker's start)")
-    for v in log.vmalloc:
-        if v["failed"] > 0 and not v["row"].startswith(FAULTS_ROW_PREFIX):
-            worker = "" if v["worker"] is None else f" (worker{v['worker']})"
-            reasons.append(f"test_vmalloc row {v['row']}: {v['test']}{worker} failed: {v['failed']}")
-    for lk in log.leaks:
-        try:
-            lost = lk["free_before"] - lk["free_after"]
-            grown = lk["vmalloc_kb_after"] - lk["vmalloc_kb_before"]
-            other = (lk["other_kb_after"] - lk["other_kb_before"]) // PAGE_KB \
-                if "other_kb_before" in lk else 0
-            # Pages of live vmalloc areas (a new percpu chunk: 531) are
-            # VmallocUsed's to account for, with its own tolerance below.
-            other += max(grown, 0) // PAGE_KB
-        except (KeyError, TypeError):
-            reasons.append(f"malformed leak line: {lk}")
-            continue
-        if lost - other > LEAK_TOLERANCE_PAGES:
-            held = f", {other} of them held by slab/percpu/page tables" if other else ""
-            reasons.append(f"leak: phase {lk.get('phase')} lost {lost} free pages{held} "
-                           f"(unexplained {lost - other}, tolerance {LEAK_TOLERANCE_PAGES})")
-        if grown > LEAK_TOLERANCE_VMALLOC_KB:
-            reasons.append(f"leak: phase {lk.get('phase')} left VmallocUsed {grown} kB higher "
-                           f"(tolerance {LEAK_TOLERANCE_VMALLOC_KB} kB)")
-    for vs in log.vmstat:
-        grown = [f"{k} +{vs[k]}" for k in VMSTAT_MUST_STAY
-                 if isinstance(vs.get(k), int) and vs[k] > 0]
-        if grown:
-            reasons.append(f"phase {vs.get('phase')}: direct compaction/reclaim: "
-                           + ", ".join(grown))
-        elif "compact_stall" not in vs:
-            reasons.append(f"phase {vs.get('phase')}: no compact_stall counter "
-                           "(kernel without CONFIG_COMPACTION?)")
-    if log.vmstat:
-        zones = [m.groups() for m in (BUDDYINFO_RE.match(n) for n in log.notes) if m]
-        if not zones:
-            reasons.append("pressure: no buddyinfo before the run (is the premise of "
-                           "failing high-order attempts true?)")
-        units = {zone: sum(int(c) << o for o, c in
-                           enumerate(counts.split()[PRESSURE_FIRST_ORDER:]))
-                 for zone, counts in zones}
-        untaken = next((b.get("untaken_order9_units", 0) for b in log.bench
-                        if b["name"] == "fragmentation"), 0)
-        if sum(units.values()) > untaken:
-            where = ", ".join(f"{z} {u}" for z, u in units.items() if u)
-            reasons.append(f"pressure: {sum(units.values())} free order-{PRESSURE_FIRST_ORDER} "
-                           f"units before the run ({where}), {untaken} of them out of reach: "
-                           f"high-order attempts could succeed, the fallback went untested")
+    check_rows(log, reasons)
+    check_leaks(log, reasons)
+    if log.vmstat or log.info.get("plan") == "pressure":
+        check_pressure(log, reasons)
+    check_plan(log, reasons)
     if args.expect_vmalloc and not log.vmalloc:
         reasons.append("no test_vmalloc Summary lines")
     if not log.done:
@@ -468,8 +676,15 @@ def main():
         r[0] += v["passed"] + v["failed"]
         r[1] += (v["passed"] + v["failed"]) * v["loops"]
         r[2] += v["failed"]
+    lines = {}              # row -> [Summary lines, expected] over its loads
+    for row in log.rows:
+        n = lines.setdefault(row["label"], [0, 0])
+        n[0] += row["summaries"]
+        n[1] = None if n[1] is None or row["expected"] is None else n[1] + row["expected"]
     for row, (runs, iters, failed) in rows.items():
-        print(f"row {row}: {runs} test runs, {iters} loop iterations, {failed} failed")
+        have, want = lines.get(row, (0, None))
+        print(f"row {row}: {runs} test runs, {iters} loop iterations, {failed} failed, "
+              f"{have} Summary lines (expected {'?' if want is None else want})")
     for lk in log.leaks:
         other = ""
         if "other_kb_before" in lk:
@@ -496,7 +711,8 @@ def main():
     if args.json:
         result = {"log": os.path.abspath(args.log), "variant": log.info.get("variant"),
                   "plan": log.info.get("plan"), "kunit": kunit, "vmalloc": log.vmalloc,
-                  "bench": log.bench, "reports": log.reports, "errors": log.errors,
+                  "rows": log.rows, "bench": log.bench, "reports": log.reports,
+                  "errors": log.errors,
                   "leaks": log.leaks, "notes": log.notes, "vmstat": log.vmstat,
                   "expected_alloc_failures": log.expected_alloc_failures,
                   "reasons": reasons, "pass": not reasons}

@@ -5,12 +5,18 @@
 # protocol markers into the kernel log, where scripts/check-log.py finds them:
 #   harness: start variant=V plan=P
 #   harness: vmalloc-row LABEL      (before each test_vmalloc.ko load)
+#   harness: vmalloc-expect summaries=N tests=T threads=W
+#                                   (right after it: the Summary lines due)
 #   harness: bench NAME key=value...
 #   harness: leak phase=P ...       (stress plan: pages before/after a phase)
+#   harness: expect-alloc-failures begin|end  (stress plan: the fault window)
 #   harness: vmstat phase=P KEY=DELTA...  (pressure plan: /proc/vmstat deltas)
+#   harness: note TEXT
 #   harness: error TEXT
 #   harness: done
-# KUnit suites are built in and have already run when this starts.
+# check-log.py knows what each plan must log (its PLANS): "done" alone
+# does not pass. KUnit suites are built in and have already run when this
+# starts.
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -33,13 +39,50 @@ variant=$(arg variant unknown)
 loops=$(arg loops 1000)
 log "start variant=$variant plan=$plan"
 
-# vmalloc_row LABEL PARAMS...: one test_vmalloc.ko load, announced by LABEL.
+# vmalloc_expect IDS PARAMS...: "summaries=N tests=T threads=W" for a
+# test_vmalloc.ko load with module parameters PARAMS: the module prints one
+# "Summary:" line per worker thread and selected test case, a case being
+# selected if its id (IDS: "ID NAME" lines of the module's cases, made by
+# initramfs.sh) is in run_test_mask. The module's defaults (lib/
+# test_vmalloc.c): run_test_mask=INT_MAX, nr_threads=0, and nr_threads is
+# clamped to 1..USHRT_MAX. Prints nothing and fails if it cannot tell.
+# A subshell: its variables stay in it, and a bad number ends it, not init.
+vmalloc_expect() (
+	ids=$1 mask=2147483647 threads=0
+	shift
+	[ -s "$ids" ] || exit 1
+	for p; do
+		case "$p" in
+		run_test_mask=*) mask=${p#*=} ;;
+		nr_threads=*) threads=${p#*=} ;;
+		esac
+	done
+	for v in "$mask" "$threads"; do    # what kstrtoint(v, 0) takes
+		case "$v" in
+		0[Xx]*) case "${v#0?}" in ''|*[!0-9A-Fa-f]*) exit 1 ;; esac ;;
+		*) case "${v#-}" in ''|*[!0-9]*) exit 1 ;; esac ;;
+		esac
+	done
+	mask=$((mask)) threads=$((threads)) tests=0
+	[ "$threads" -lt 1 ] && threads=1
+	[ "$threads" -gt 65535 ] && threads=65535
+	while read -r id _; do
+		[ $((mask & id)) -ne 0 ] && tests=$((tests + 1))
+	done < "$ids"
+	echo "summaries=$((tests * threads)) tests=$tests threads=$threads"
+)
+
+# vmalloc_row LABEL PARAMS...: one test_vmalloc.ko load, announced by LABEL
+# and followed by the number of Summary lines it must print.
 # The module fails its init on purpose (-EAGAIN) after the run, which
 # guest-insmod takes as success (busybox insmod would load it twice).
 vmalloc_row() {
 	label=$1
 	shift
+	expect=$(vmalloc_expect /vmalloc-ids "$@") ||
+		log "error row $label: cannot tell how many Summary lines it prints (no /vmalloc-ids in the initramfs, or bad parameters: $*)"
 	log "vmalloc-row $label"
+	[ -n "$expect" ] && log "vmalloc-expect $expect"
 	if ! guest-insmod /modules/test_vmalloc.ko "$@" 2>/tmp/insmod.err; then
 		case "$label" in
 		# Injected faults may fail the module load itself.
@@ -115,10 +158,11 @@ leak() {
 	[ -s /tmp/vmalloc-delta ] && log "note vmalloc pages by caller, phase $1: $(cat /tmp/vmalloc-delta)"
 }
 
-# CMA allocations and releases (alloc_contig_range() + cma_release()) in
-# the background until /tmp/stop-cma exists; the count is in /tmp/cma-ops.
+# cma_loop DIR: CMA allocations and releases (alloc_contig_range() +
+# cma_release()) through the CMA debugfs directory DIR in the background
+# until /tmp/stop-cma exists; the count is in /tmp/cma-ops.
 cma_loop() {
-	d=$(ls -d /sys/kernel/debug/cma/* 2>/dev/null | head -1)
+	d=$1
 	n=0
 	if [ -n "$d" ]; then
 		while [ ! -e /tmp/stop-cma ]; do
@@ -138,16 +182,26 @@ stress_plan() {
 	vmalloc_row "warmup t:$ncpu l:$loops r:$repeat" $args
 	settle
 	s0=$(snapshot)
+	# Looked up here, not in the background: a marker logged during a row
+	# would end it.
+	cma=$(ls -d /sys/kernel/debug/cma/* 2>/dev/null | head -1)
+	[ -n "$cma" ] || log "error no CMA area in /sys/kernel/debug/cma (needs CONFIG_CMA_DEBUGFS and a CMA area, e.g. CONFIG_CMA_SIZE_MBYTES or cma=): the CMA loop cannot run"
 	rm -f /tmp/stop-cma
-	cma_loop &
+	cma_loop "$cma" &
 	vmalloc_row "stress t:$ncpu l:$loops r:$repeat" $args
 	touch /tmp/stop-cma
 	wait
-	log "bench cma_alloc_release rounds=$(cat /tmp/cma-ops) pages=1000"
+	rounds=$(cat /tmp/cma-ops)
+	log "bench cma_alloc_release rounds=$rounds pages=1000"
+	[ -n "$cma" ] && [ "$rounds" = 0 ] &&
+		log "error the CMA loop made no round: every allocation of 1000 pages through $cma/alloc failed"
 	leak stress "$s0"
 
 	fpa=/sys/kernel/debug/fail_page_alloc
-	[ -d "$fpa" ] || return 0
+	if [ ! -d "$fpa" ]; then
+		log "error no $fpa (needs CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS): the faults phase cannot run"
+		return 0
+	fi
 	s1=$(snapshot)
 	# Fail 1 in 50 page allocations of any order, sleeping ones included.
 	echo N > $fpa/ignore-gfp-wait
