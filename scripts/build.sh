@@ -94,8 +94,13 @@ if ! kmake bzImage modules >>"$log" 2>&1; then
 	die "build of variant $variant failed (full log: $log)"
 fi
 # Warnings in files touched by the variant's patches count as errors.
+# objtool names the object ("mm/page_alloc.o: warning: objtool: ...").
+objects=()
+for f in "${touched[@]}"; do
+	if [[ $f == *.c ]]; then objects+=("${f%.c}.o:"); fi
+done
 if [ ${#touched[@]} -gt 0 ] &&
-   warned=$(grep -E ": warning: " "$log" | grep -F "${touched[@]/#/-e}"); then
+   warned=$(grep -E ": warning: " "$log" | grep -F "${touched[@]/#/-e}" "${objects[@]/#/-e}"); then
 	echo "$warned" >&2
 	for f in "${touched[@]}"; do
 		if [[ $f == *.h ]] && grep -qF -- "$f" <<<"$warned"; then

@@ -20,8 +20,9 @@ dir=$OUT/$variant
 # No guessing: a module whose cases cannot be read stops the boot here.
 ko=$dir/modules/test_vmalloc.ko
 [ -f "$ko" ] || die "no $ko: variant $variant has no test_vmalloc module (CONFIG_TEST_VMALLOC=m)"
-command -v modinfo >/dev/null || die "modinfo not found: install kmod"
-parm=$(modinfo -F parm "$ko") || die "modinfo cannot read $ko"
+# kmod installs modinfo in /usr/sbin, which a user's PATH may not have.
+modinfo=$(PATH=$PATH:/usr/sbin:/sbin command -v modinfo) || die "modinfo not found: install kmod"
+parm=$("$modinfo" -F parm "$ko") || die "modinfo cannot read $ko"
 # modinfo prints "NAME:DESCRIPTION (TYPE)" per parameter; the description
 # lines after the first are indented, the next parameter's line is not.
 cases=$(printf '%s\n' "$parm" | awk '

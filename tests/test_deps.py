@@ -49,6 +49,7 @@ USES = [
     ("scripts/accel.sh", "qemu-system-x86_64", "qemu-system-x86"),
     ("scripts/initramfs.sh", "gcc -static", "libc6-dev"),            # libc.a
     ("scripts/initramfs.sh", "/bin/busybox", "busybox-static"),
+    ("scripts/initramfs.sh", "command -v modinfo", "kmod"),
     ("scripts/build.sh", "ccache", "ccache"),
     ("scripts/build.sh", "make -C", "make"),
     ("scripts/fetch-base.sh", "tar -C", "xz-utils"),                 # the .tar.xz
