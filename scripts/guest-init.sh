@@ -214,9 +214,10 @@ stress_plan() {
 	log "expect-alloc-failures begin"
 	# guest-insmod turns the faults on for the module's run only: a fork of
 	# this shell that failed would kill init. The faults may also fail the
-	# module load or the start of every worker thread, and then nothing was
-	# tested: such a try is repeated (check-log.py fails a phase without a
-	# test run).
+	# module load, and then nothing was tested: such a try is repeated
+	# (check-log.py fails a phase without a test run). If no worker thread
+	# starts at all, test_vmalloc waits for them forever (6.12's
+	# do_concurrent_test()): the boot's TIMEOUT ends that run, which fails.
 	for try in 1 2 3; do
 		FAIL_PAGE_ALLOC_PROBABILITY=2 vmalloc_row "faults t:$ncpu l:$loops p:2%" \
 			run_test_mask=$SMOKE_MASK test_loop_count="$loops" nr_threads="$ncpu"
