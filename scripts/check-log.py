@@ -75,7 +75,10 @@ REPORT_PATTERNS = [
     ("list corruption", r"\blist_(add|del) corruption"),  # list_del corruption, ffff...->next is NULL
     ("UBSAN", r"\bUBSAN: "),                             # UBSAN: shift-out-of-bounds in mm/x.c:1:2
     ("refcount_t", r"\brefcount_t: "),                   # refcount_t: underflow; use-after-free.
-    ("allocation failure", r"\b(page allocation failure|vmalloc error): "),  # warn_alloc()
+    # warn_alloc(), and the percpu allocator's own report of a failed
+    # (non-atomic) allocation, which dumps the stack too (mm/percpu.c).
+    ("allocation failure", r"\b(page allocation failure|vmalloc error): "
+                           r"|\bpercpu: allocation failed, "),
     ("page poisoning", r"\bpagealloc: (single bit error|memory corruption)"),  # mm/page_poison.c
     ("page_owner", r"\bpage_owner (info is not present|allocation stack trace missing"
                    r"|free stack trace missing)"),

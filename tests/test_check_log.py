@@ -660,6 +660,8 @@ class ReportPatterns(unittest.TestCase):
         "[    5.100000] pagealloc: single bit error": "page poisoning",
         "[    5.100000] insmod: page allocation failure: order:10, mode:0xcc0(GFP_KERNEL)":
             "allocation failure",
+        "[  243.667269] percpu: allocation failed, size=360 align=2048 atomic=0, failed to populate":
+            "allocation failure",
         "[    5.100000] BUG: Bad page map in process a.out  pte:8000000104a00025": "Bad page",
         "[    5.100000] Call Trace:": "Call Trace",
     }
@@ -812,6 +814,17 @@ class RowsAndWindows(unittest.TestCase):
         log = self.window(self.REPORT.format(n=1) + self.REPORT.format(n=2) +
                           self.TRACE.format(n=1) + self.TRACE.format(n=2) + self.TRACE.format(n=3))
         self.assertEqual([r["kind"] for r in log.reports], ["Call Trace"])
+
+    PCPU = ("[    2.{n}00000] percpu: allocation failed, size=360 align=2048 atomic=0, "
+            "failed to populate\n")
+
+    def test_percpu_allocation_failure_explains_its_trace(self):
+        # pcpu_alloc_test under injected faults (recorded in a vm stress run).
+        log = self.window(self.PCPU.format(n=1) + self.TRACE.format(n=1))
+        self.assertEqual((log.expected_alloc_failures, log.reports), (1, []))
+        # Outside the window it is a failure, its trace with it.
+        log = self.mod.Log(self.PCPU.format(n=1) + self.TRACE.format(n=1))
+        self.assertEqual([r["kind"] for r in log.reports], ["allocation failure"])
 
     def test_trace_long_after_the_report_is_unexplained(self):
         filler = "".join(f"[    2.5{i:05d}] Node 0 DMA32 free:{i}kB\n"
