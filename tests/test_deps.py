@@ -21,7 +21,13 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import sys
 import unittest
+
+# The file and git helpers of the script tests (tests/ is on sys.path when
+# run by tests/run; added here for python3 -m unittest tests.test_deps).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_scripts import git, git_env, read, write  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 60          # for every subprocess
@@ -31,9 +37,6 @@ OLDER = "6.12.115-2~deb12u1"
 NEWER = "6.12.118-1~deb12u1"
 
 # Variables that change what the scripts do; the tests set the ones they need.
-HARNESS_VARS = {"BUILD", "MEM", "SMP", "ACCEL", "ICOUNT", "TIMEOUT", "KARGS", "LOOPS",
-                "KUNIT_FILTER", "BENCH_ROWS", "KCONFIG_EXTRA", "CCACHE_DIR", "EXPORT_REF",
-                "APT_LOCK_TIMEOUT"}
 
 # deps.sh's one package list, in its order (a change there is a change here).
 DEPS = ["make", "build-essential", "libc6-dev", "bc", "bison", "flex", "libelf-dev",
@@ -158,34 +161,6 @@ UNEXPECTED = r"""#!/bin/bash
 echo "unexpected call: $(basename "$0") $*" >&2
 exit 99
 """
-
-
-def write(path, text, mode=None):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-    if mode is not None:
-        os.chmod(path, mode)
-
-
-def read(path):
-    with open(path) as f:
-        return f.read()
-
-
-def git_env():
-    """A copy of the environment with git isolated from the user's config."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("GIT_") and k not in HARNESS_VARS}
-    env.update(LC_ALL="C", GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull,
-               GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="test@example.org",
-               GIT_COMMITTER_NAME="Test", GIT_COMMITTER_EMAIL="test@example.org")
-    return env
-
-
-def git(tree, *args):
-    return subprocess.run(["git", "-C", tree, *args], env=git_env(), check=True,
-                          capture_output=True, text=True, timeout=TIMEOUT).stdout
 
 
 def run_isolated(cmd, env):

@@ -34,7 +34,8 @@ BASE_TARBALL = "/usr/src/linux-source-6.12.tar.xz"   # as in scripts/common.sh
 # Variables the Makefile exports (or a user may have set) that change what the
 # scripts do; the tests set the ones they need explicitly.
 HARNESS_VARS = {"BUILD", "MEM", "SMP", "ACCEL", "ICOUNT", "TIMEOUT", "KARGS", "LOOPS",
-                "KUNIT_FILTER", "BENCH_ROWS", "KCONFIG_EXTRA", "CCACHE_DIR", "EXPORT_REF"}
+                "KUNIT_FILTER", "BENCH_ROWS", "KCONFIG_EXTRA", "CCACHE_DIR", "EXPORT_REF",
+                "APT_LOCK_TIMEOUT"}
 
 # The names of the series as exported (the rules of variant-patches.sh go by name).
 SERIES = [
