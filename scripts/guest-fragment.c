@@ -102,6 +102,11 @@ static long take_high_order(int order, long page, long *taken)
 			(*taken)++;
 			misses = 0;
 		} else {
+			/*
+			 * The fault fell back to a single page: unmapped, so
+			 * that khugepaged has no range here to collapse.
+			 */
+			munmap(map, 2 * huge);
 			misses++;
 		}
 		left = now;

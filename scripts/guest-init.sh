@@ -233,11 +233,24 @@ stress_plan() {
 # /proc/vmstat, as differences to a copy taken before the phase.
 VMSTAT_KEYS="compact_stall compact_fail compact_success compact_daemon_wake allocstall_dma allocstall_dma32 allocstall_normal allocstall_movable pgscan_direct pgscan_kswapd pageoutrun"
 vmstat_delta() {
-	log "vmstat phase=$1 $(awk -v keys="$VMSTAT_KEYS" '
+	log "vmstat phase=$1 $(vmstat_diff "$2" "$VMSTAT_KEYS")"
+}
+
+# vmstat_diff BEFORE_FILE KEYS: "KEY=DELTA ..." of /proc/vmstat since BEFORE_FILE.
+vmstat_diff() {
+	awk -v keys="$2" '
 		BEGIN { n = split(keys, k); for (i = 1; i <= n; i++) want[k[i]] = 1 }
 		NR == FNR { before[$1] = $2; next }
-		$1 in want { printf "%s=%d ", $1, $2 - before[$1] }' "$2" /proc/vmstat)"
+		$1 in want { printf "%s=%d ", $1, $2 - before[$1] }' "$1" /proc/vmstat
 }
+
+# What moved the free pages while guest-fragment ran (a note, not checked).
+FRAGMENT_VMSTAT_KEYS="compact_daemon_wake compact_daemon_migrate_scanned compact_migrate_scanned compact_stall thp_fault_alloc thp_fault_fallback thp_collapse_alloc thp_collapse_alloc_failed pgscan_kswapd"
+# The pressure run's premise on free memory (check-log.py checks it too):
+# at least 4096 free pages, four times what its two threads hold at a time
+# (2 x 512 pages), well above the zone's high watermark (about 940 pages in
+# the 384 MiB guest), so that the order-0 fallback has no reason to reclaim.
+PRESSURE_MIN_FREE_PAGES=4096
 
 # Pressure (a small guest): free memory is brought down to about the working
 # set, in isolated order-0 pages (guest-fragment), so that vmalloc()'s
@@ -264,6 +277,15 @@ pressure_plan() {
 	thp=/sys/kernel/mm/transparent_hugepage
 	mfk=$(cat /proc/sys/vm/min_free_kbytes)
 	echo never > $thp/defrag
+	# Background compaction undoes the fragmenting: kcompactd's proactive
+	# compaction (and khugepaged's collapses, which may compact) move the
+	# filled pages into the single free pages, and the blocks so formed go
+	# to the huge page faults, until few free pages are left (seen: 266
+	# order-0 pages instead of about 8000, then direct reclaim in the
+	# run). Both stay off for the plan; guest-fragment leaves khugepaged
+	# nothing to collapse besides.
+	echo 0 > /proc/sys/vm/compaction_proactiveness
+	echo 0 > $thp/khugepaged/defrag
 	# The premise of the run (check-log.py checks it): no free block of
 	# order >= 9 that vmalloc() could take. A block may still form after
 	# guest-fragment's last look (pages coming back off the pcp lists, or
@@ -275,6 +297,7 @@ pressure_plan() {
 		sleep 1		# khugepaged starts and raises min_free_kbytes
 		echo "$mfk" > /proc/sys/vm/min_free_kbytes
 		rm -f /tmp/fragmented
+		cp /proc/vmstat /tmp/vmstat.fragment
 		guest-fragment 8192 32768 9 /tmp/fragmented > /tmp/fragment.out 2>&1 &
 		fpid=$!
 		i=0
@@ -293,14 +316,18 @@ pressure_plan() {
 			return 0
 		fi
 		log "note $(grep -v '^untaken=' /tmp/fragment.out)"
+		log "note vmstat while fragmenting: $(vmstat_diff /tmp/vmstat.fragment "$FRAGMENT_VMSTAT_KEYS")"
 		untaken=$(sed -n 's/^untaken=//p' /tmp/fragment.out)
 		echo never > $thp/enabled
 		echo "$mfk" > /proc/sys/vm/min_free_kbytes
-		# Free units of order 9 (fields 14, 15: orders 9 and 10).
+		# Free units of order 9 (fields 14, 15: orders 9 and 10), and
+		# free pages (busybox awk has no "^": the block size doubles).
 		units=$(awk '{ u += $14 + 2 * $15 } END { print u + 0 }' /proc/buddyinfo)
-		[ "$units" -le "${untaken:-0}" ] && break
+		free=$(awk '{ n = 1; for (o = 5; o <= NF; o++) { f += $o * n; n *= 2 } }
+			END { print f + 0 }' /proc/buddyinfo)
+		[ "$units" -le "${untaken:-0}" ] && [ "$free" -ge $PRESSURE_MIN_FREE_PAGES ] && break
 		[ $try = 3 ] && break
-		log "note pressure premise: $units free order-9 units, ${untaken:-0} out of reach, after try $try: fragmenting anew"
+		log "note pressure premise: $units free order-9 units, ${untaken:-0} out of reach, $free free pages (at least $PRESSURE_MIN_FREE_PAGES wanted), after try $try: fragmenting anew"
 		kill $fpid
 		wait $fpid 2>/dev/null
 	done
