@@ -7,7 +7,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := all
 
+# The base kernel: bases/$(BASE)/ (base.conf, patches/, ...); builds in build/$(BASE)/.
+BASE    ?= 6.12
+export BASE
 VARIANT ?= series
+# Kernel config profile: test (debug options, kconfig/test/) or bench
+# (production-like, kconfig/bench/); make bench always uses bench.
+export PROFILE ?= test
 PLAN    ?= smoke
 # Guest and run parameters (see scripts/boot.sh).
 export MEM ?= 2G
@@ -17,12 +23,15 @@ export ICOUNT ?= 0
 export TIMEOUT ?= 900
 export KARGS ?= init_on_free=1
 export LOOPS ?= 1000
-export KUNIT_FILTER ?= page_alloc*
 
 S      := scripts
 BUILD  := build
-LOGS   := $(BUILD)/logs
-TREE   := $(BUILD)/linux
+LOGS   := $(BUILD)/$(BASE)/logs
+# What differs per base (bases/$(BASE)/base.conf).
+conf    = $(shell . bases/$(BASE)/base.conf 2>/dev/null && echo $$$(1))
+ifeq ($(wildcard bases/$(BASE)/base.conf),)
+$(error no base '$(BASE)': no bases/$(BASE)/base.conf (known: $(notdir $(wildcard bases/*))))
+endif
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
@@ -41,16 +50,16 @@ help:
 #   all          (default) deps, base, build 'series', boot it: KUnit + test_vmalloc smoke
 #   check        harness tests, git am + checkpatch, every prefix built, series booted,
 #                reliability matrix entry vm (stress, leak accounting, pressure)
-#   deps         install the Debian packages (root), incl. linux-source-6.12
-#   base         unpack the base into build/linux (git repo, tag 'base')
-#   apply        check out VARIANT in build/linux (base + its patches, git am)
-#   build        apply and build VARIANT into build/out/VARIANT
+#   deps         install the Debian packages (root), incl. a base the host's apt serves
+#   base         fetch and unpack BASE into build/BASE/linux (git repo, tag 'base')
+#   apply        check out VARIANT in build/BASE/linux (base + its patches, git am)
+#   build        apply and build VARIANT into build/BASE/out/VARIANT
 #   run          boot built VARIANT with PLAN and check the console log
-#   boot         build + run VARIANT (base, series, hiorder, prefix-N)
+#   boot         build + run VARIANT (series, prefix-N, mutant-M, the base's named ones)
 #   kunit        the suite through the tree's own tools/testing/kunit/kunit.py
 #   kunit-loop   boot built VARIANT COUNT (20) times, KUnit only
-#   bench        base/hiorder/series comparison (RUNS, SCALE, BENCH_MODES)
-#   export       regenerate patches/ from build/linux's base..EXPORT_REF
+#   bench        the base's comparison (BENCH_VARIANTS; RUNS, SCALE, BENCH_MODES)
+#   export       regenerate bases/BASE/patches/ from build/BASE/linux's base..EXPORT_REF
 #   check-full   check + the rest of the reliability matrix + mutants
 #   reliability  debug builds of the series under stress and pressure
 #                (MATRIX=vm kasan lockdep)
@@ -58,8 +67,8 @@ help:
 #   checkpatch   scripts/checkpatch.pl --strict on every patch
 #   bisect       build every prefix of the series
 #   clean        remove build outputs (keeps the work tree and ccache)
-# Variables: VARIANT PLAN MEM SMP ACCEL(auto|kvm|tcg) ICOUNT(0|1) TIMEOUT
-#   KARGS LOOPS KUNIT_FILTER; reliability: REPEAT PRESSURE_MEM
+# Variables: BASE(6.12|7.3) VARIANT PROFILE(test|bench) PLAN MEM SMP ACCEL(auto|kvm|tcg) ICOUNT(0|1)
+#   TIMEOUT KARGS LOOPS KUNIT_FILTER; reliability: REPEAT PRESSURE_MEM
 
 deps:
 	@$(S)/deps.sh
@@ -97,7 +106,7 @@ check: deps base
 	$(S)/apply.sh series
 	$(S)/build.sh series
 	$(MAKE) --no-print-directory run VARIANT=series PLAN=smoke
-	for v in base hiorder; do \
+	for v in $(call conf,CHECK_VARIANTS); do \
 		$(S)/apply.sh $$v && $(S)/build.sh $$v && \
 		$(MAKE) --no-print-directory run VARIANT=$$v PLAN=smoke || exit 1; \
 	done
@@ -134,21 +143,21 @@ kunit: base
 	$(S)/apply.sh series
 	$(S)/kunit.sh
 
-# The comparison of base, hiorder and series: results/bench-*-MODE.{md,png,json}
+# The comparison of the base's BENCH_VARIANTS: results/BASE/bench-*-MODE.{md,png,json}
 # Every mode's report is written; a mode that failed (or missed a target)
 # fails bench at the end.
 BENCH_MODES ?= tcg icount
 bench: deps base
-	for v in base hiorder series; do \
-		$(S)/apply.sh $$v && $(S)/build.sh $$v || exit 1; \
+	for v in $(call conf,BENCH_VARIANTS); do \
+		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
 	done
-	rc=0; for m in $(BENCH_MODES); do $(S)/bench.sh $$m || rc=1; done; exit $$rc
+	rc=0; for m in $(BENCH_MODES); do PROFILE=bench $(S)/bench.sh $$m || rc=1; done; exit $$rc
 
 export: base
 	$(S)/export.sh $(EXPORT_REF)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/out $(BUILD)/logs $(BUILD)/accel
+	rm -rf $(BUILD)/$(BASE)/obj* $(BUILD)/$(BASE)/out $(BUILD)/$(BASE)/out-bench $(LOGS) $(BUILD)/accel
 
 distclean:
 	rm -rf $(BUILD)

@@ -16,6 +16,9 @@ if ! git diff --quiet HEAD --; then
 	die "work tree $TREE has uncommitted changes; commit or stash them first"
 fi
 
+for p in $patches; do
+	[ -f "$p" ] || die "patch of variant $variant not found: $p"
+done
 # Reuse the longest prefix of what is checked out that matches the wanted
 # patches, so only the files of the other patches are rewritten and the next
 # build stays incremental (identical content keeps its timestamps).
@@ -40,7 +43,6 @@ i=0
 for p in $patches; do
 	i=$((i + 1))
 	[ $i -le $keep ] && continue
-	[ -f "$p" ] || die "patch listed in patches/series not found: $p"
 	# The patch's own date as committer date: the applied copy is not new work.
 	if ! out=$(git am -q --keep-cr --committer-date-is-author-date "$p" 2>&1); then
 		git am --abort >/dev/null 2>&1 || true

@@ -2,23 +2,28 @@
 # Build the checked-out work tree ($TREE) into $OBJ incrementally and keep
 # the result as variant VARIANT: $OUT/VARIANT/{bzImage,modules/*.ko,info}
 # (the modules of $OBJ/modules.order only).
-# The config is allnoconfig plus the kconfig/*.config fragments (and any
-# extra fragments named in KCONFIG_EXTRA).
+# The config is allnoconfig plus the kconfig/*.config fragments, those of
+# the profile (kconfig/$PROFILE/*.config: test or bench), the base's
+# bases/$BASE/kconfig/*.config and any extra fragments in KCONFIG_EXTRA.
 # Usage: scripts/build.sh VARIANT
 . "$(dirname "$0")/common.sh"
 
 [ $# -eq 1 ] || die "usage: $0 VARIANT"
 variant=$1
-mkdir -p "$OBJ" "$BUILD/logs"
-log=$BUILD/logs/build-$variant.log
+mkdir -p "$OBJ" "$LOGS"
+log=$LOGS/build-$variant.log
 export KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 2026" KBUILD_BUILD_USER=harness KBUILD_BUILD_HOST=qemu
 export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache} CCACHE_BASEDIR=$BUILD CCACHE_MAXSIZE=5G
 CC="gcc"
 command -v ccache >/dev/null && CC="ccache gcc"
 kmake() { make -C "$TREE" O="$OBJ" ARCH=x86_64 CC="$CC" -j"$(nproc)" "$@"; }
 
+# The shared fragments, the profile's, then the base's delta
+# (bases/$BASE/kconfig/), then KCONFIG_EXTRA.
+shopt -s nullglob
 # shellcheck disable=SC2206
-fragments=("$TOP"/kconfig/*.config ${KCONFIG_EXTRA:-})
+fragments=("$TOP"/kconfig/*.config "$TOP/kconfig/$PROFILE"/*.config "$BASEDIR"/kconfig/*.config ${KCONFIG_EXTRA:-})
+shopt -u nullglob
 {
 	kmake -s allnoconfig &&
 	"$TREE/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "${fragments[@]}" &&
@@ -27,7 +32,7 @@ fragments=("$TOP"/kconfig/*.config ${KCONFIG_EXTRA:-})
 
 # Every option of the fragments must be declared by a Kconfig file of the
 # tree and have survived olddefconfig. The one exception: an option that a
-# patch of patches/series declares ("+config NAME"), which the variants with
+# patch of the series declares ("+config NAME"), which the variants with
 # only a part of the series (base, hiorder, prefix-N) lack. A later fragment
 # overrides an earlier one, "# CONFIG_X is not set" included.
 declare -A want from declared
@@ -46,7 +51,7 @@ done
 while read -r _ name; do
 	declared[$name]=1
 done < <(grep -rhoE '^(menu)?config[[:space:]]+[A-Za-z0-9_]+' --include='Kconfig*' "$TREE" || true)
-# Whether a patch of patches/series declares option $1 (without CONFIG_).
+# Whether a patch of the series declares option $1 (without CONFIG_).
 series_declares() {
 	local p
 	[ -f "$PATCHES/series" ] || return 1
@@ -62,7 +67,7 @@ for sym in "${!want[@]}"; do
 	[ "$line" = unset ] && line="# $sym is not set"
 	if [ -z "${declared[${sym#CONFIG_}]:-}" ]; then
 		series_declares "${sym#CONFIG_}" && continue
-		echo "error: ${from[$sym]}: $line: no Kconfig file of $TREE and no patch of patches/series declares ${sym#CONFIG_} (misspelt or renamed?)" >&2
+		echo "error: ${from[$sym]}: $line: no Kconfig file of $TREE and no patch of $PATCHES/series declares ${sym#CONFIG_} (misspelt or renamed?)" >&2
 		bad=1
 		continue
 	fi
@@ -132,7 +137,8 @@ cp "$OBJ/arch/x86/boot/bzImage" "$dest/"
 cp "$OBJ/.config" "$dest/config"
 {
 	echo "variant: $variant"
-	echo "base: $BASE_PKG $(cat "$BUILD/base-version" 2>/dev/null || echo unknown)"
+	echo "profile: $PROFILE (kconfig/$PROFILE/)"
+	echo "base: $BASE_PKG $(cat "$BUILDB/base-version" 2>/dev/null || echo unknown)"
 	echo "kernel: $(cat "$OBJ/include/config/kernel.release")"
 	echo "patches:"
 	git -C "$TREE" log --reverse --format='  %h %s' base..HEAD

@@ -166,8 +166,10 @@ PRESSURE_FIRST_ORDER = 9
 # fragmenting).
 PRESSURE_MIN_FREE_PAGES = 4096
 BUDDYINFO_RE = re.compile(r"^buddyinfo: Node \d+, zone\s+(\S+)\s+([\d\s]+)$")
-SUMMARY_RE = re.compile(r"\bSummary: (\S+) passed: (\d+) failed: (\d+) repeat: (\d+) "
-                        r"loops: (\d+) avg: (\d+) usec")
+# (7.x prints "xfailed: N" after "failed:": cases that fail by design.)
+SUMMARY_RE = re.compile(r"\bSummary: (?P<test>\S+) passed: (?P<passed>\d+) failed: (?P<failed>\d+) "
+                        r"(?:xfailed: (?P<xfailed>\d+) )?repeat: (?P<repeat>\d+) "
+                        r"loops: (?P<loops>\d+) avg: (?P<avg>\d+) usec")
 WORKER_RE = re.compile(r"\bAll test took worker(\d+)=(\d+) cycles")
 KTAP_START_RE = re.compile(r"^\s*(KTAP|TAP) version \d+\s*$")
 KTAP_RESULT_RE = re.compile(r"^\s*(ok|not ok) \d+ (?:- )?(.*?)(?:\s+#.*)?$")
@@ -335,10 +337,11 @@ class Log:
         if m:
             row = self.row
             entry = {"row": row["label"] if row is not None else "(no row marker)",
-                     "test": m.group(1), "worker": None,
-                     "passed": int(m.group(2)), "failed": int(m.group(3)),
-                     "repeat": int(m.group(4)), "loops": int(m.group(5)),
-                     "avg_us": int(m.group(6))}
+                     "test": m["test"], "worker": None,
+                     "passed": int(m["passed"]), "failed": int(m["failed"]),
+                     "xfailed": int(m["xfailed"] or 0),
+                     "repeat": int(m["repeat"]), "loops": int(m["loops"]),
+                     "avg_us": int(m["avg"])}
             self.vmalloc.append(entry)
             self.entry_rows.append(row)
             self.unassigned.append(entry)

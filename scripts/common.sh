@@ -3,16 +3,43 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BUILD:-$TOP/build}
-TREE=$BUILD/linux          # kernel work tree: git repo of the base
-OBJ=$(realpath -m "${OBJ:-$BUILD/obj}")   # object directory, rebuilt incrementally
-OUT=$BUILD/out             # per-variant kernels: $OUT/<variant>/{bzImage,modules/}
-PATCHES=$TOP/patches
 
-# The base: Debian's linux-source-6.12 at this version (pinned; see deps.sh).
-BASE_PKG=linux-source-6.12
-BASE_DEB_VERSION=6.12.117-1~deb12u1
-BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+# The base kernel (bases/$BASE/): what differs per base is its base.conf
+# (package, pinned version, KUnit suite, variants), its patches/ (the series,
+# with series file and cover letter), harness/ (harness-only patches),
+# mutations/ (mutants) and kconfig/ (a config delta). Everything built is
+# keyed by base: build/$BASE/{linux,obj,out,logs}.
+BASE=${BASE:-6.12}
+BASEDIR=$TOP/bases/$BASE
+if [ ! -f "$BASEDIR/base.conf" ]; then
+	echo "error: no base '$BASE' (no $BASEDIR/base.conf; known: $(cd "$TOP/bases" 2>/dev/null && ls -d -- */ | tr -d / | tr '\n' ' '))" >&2
+	exit 1
+fi
+# shellcheck source=/dev/null
+. "$BASEDIR/base.conf"
+BUILD=${BUILD:-$TOP/build}
+BUILDB=$BUILD/$BASE        # this base's build directory
+TREE=$BUILDB/linux         # kernel work tree: git repo of the base
+# The config profile (kconfig/$PROFILE/): "test" kernels carry the debug
+# options of the checks (DEBUG_VM, ...); "bench" kernels are production-like,
+# nothing that changes the free path. Each profile has its own object and
+# output directories, so that switching costs no rebuild.
+PROFILE=${PROFILE:-test}
+case "$PROFILE" in
+test) sfx= ;;
+bench) sfx=-bench ;;
+*) echo "error: PROFILE must be test or bench, not '$PROFILE'" >&2; exit 1 ;;
+esac
+OBJ=$(realpath -m "${OBJ:-$BUILDB/obj$sfx}")   # object directory, rebuilt incrementally
+OUT=$BUILDB/out$sfx        # per-variant kernels: $OUT/<variant>/{bzImage,modules/}
+unset sfx
+LOGS=$BUILDB/logs          # console logs, build logs, JSON results
+PATCHES=$BASEDIR/patches   # the series: git format-patch files, series, cover letter
+HARNESS_PATCHES=$BASEDIR/harness   # harness-only patches (never in the series)
+MUTATIONS=$BASEDIR/mutations       # mutants: deliberately broken changes
+COVER=$BASEDIR/cover-letter.txt    # the cover letter's text (make export)
+BASE_TARBALL=/usr/src/$BASE_PKG.tar.xz
+[ "$BASE_FETCH" = install ] || BASE_TARBALL=$BUILDB/deb/usr/src/$BASE_PKG.tar.xz
 
 die() { echo "error: $*" >&2; exit 1; }
 note() { echo "==> $*" >&2; }
@@ -25,12 +52,6 @@ base_tag() { echo "debian-$(echo "$1" | tr '~' '_')"; }
 # is for the test and high-order allocations have to fail and fall back.
 pressure_mem() { echo "${PRESSURE_MEM:-384M}"; }
 pressure_kargs() { echo "${1:+$1 }cma=0 kunit.enable=0"; }
-
-# The series' KUnit suite and the file of the series that adds it. A run is
-# expected to show the suite iff the variant's patches create that file (see
-# patches_add_kunit_suite), not iff a config symbol happens to be set.
-KUNIT_SUITE=page_alloc_batch
-KUNIT_FILE=mm/tests/page_alloc_kunit.c
 
 # read_series: set SERIES to the patch names of patches/series, in order
 # (comments and blank lines skipped). A missing series, or one that lists no

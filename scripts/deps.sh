@@ -1,7 +1,9 @@
 #!/bin/bash
 # Install every Debian package the harness uses, for every target and test,
-# and the pinned base kernel source (idempotent: with everything in place it
-# runs no apt command and prints nothing).
+# and the pinned source of base BASE if it is a package of the host's own
+# apt sources (BASE_FETCH=install; a base fetched by download is
+# scripts/fetch-deb.sh's). Idempotent: with everything in place it runs no
+# apt command and prints nothing.
 # Usage: scripts/deps.sh [extra-package...]
 # Without root it installs nothing: it names what is missing and stops.
 # Environment: APT_LOCK_TIMEOUT (600): seconds to wait for another apt/dpkg
@@ -27,6 +29,7 @@ PKGS=(
 	qemu-system-data  # boot.sh: -bios qboot.rom and the -kernel option ROM (/usr/share/qemu)
 	busybox-static    # initramfs.sh: /bin/busybox, the guest's userland
 	codespell         # checkpatch.sh: checkpatch.pl --codespell dictionary
+	debian-archive-keyring   # fetch-deb.sh: checks the index of a base's suite (BASE_FETCH=download)
 )
 PKGS+=("$@")
 LOCK_TIMEOUT=${APT_LOCK_TIMEOUT:-600}
@@ -55,16 +58,20 @@ pin_served() {
 	grep -qF -- "| $BASE_DEB_VERSION |" <<<"$out"
 }
 
-query_installed "${PKGS[@]}" "$BASE_PKG"
+# A base fetched by download (fetch-deb.sh) is no package of the host.
+[ "$BASE_FETCH" = install ] || BASE_PKG=
+query_installed "${PKGS[@]}" ${BASE_PKG:+"$BASE_PKG"}
 missing=()
 for p in "${PKGS[@]}"; do
 	[ -n "${have[$p]:-}" ] || missing+=("$p")
 done
 
 # The base kernel source: the pinned version, installed with its tarball.
-have_base=${have[$BASE_PKG]:-}
+have_base=
+[ -z "$BASE_PKG" ] || have_base=${have[$BASE_PKG]:-}
 base_ok=0
 [ "$have_base" = "$BASE_DEB_VERSION" ] && [ -f "$BASE_TARBALL" ] && base_ok=1
+[ -n "$BASE_PKG" ] || base_ok=1
 # A base other than the pin is kept only if the pin is not served.
 keep_other_base() {
 	[ -n "$have_base" ] && [ -f "$BASE_TARBALL" ] || return 1
@@ -142,6 +149,7 @@ note "installing: ${missing[*]}"
 	tail -20 "$log" >&2
 	die "apt-get install failed (log: $log)"
 }
+[ -n "$BASE_PKG" ] || exit 0
 [ -f "$BASE_TARBALL" ] || die "$BASE_PKG is installed but $BASE_TARBALL is missing"
 have=()
 query_installed "$BASE_PKG"

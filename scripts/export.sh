@@ -1,8 +1,8 @@
 #!/bin/bash
-# Regenerate patches/ from the work tree's commits base..REF: numbered
-# git format-patch files, a cover letter made from README.patches (first
-# line: subject; rest: body), To/Cc from the tree's get_maintainer.pl, and
-# the series file.
+# Regenerate bases/$BASE/patches/ from the work tree's commits base..REF:
+# numbered git format-patch files, a cover letter made from the base's
+# cover-letter.txt (first line: subject; rest: body), To/Cc from the tree's
+# get_maintainer.pl, and the series file.
 # Usage: scripts/export.sh [REF]
 . "$(dirname "$0")/common.sh"
 
@@ -11,7 +11,7 @@ cd "$TREE"
 git rev-parse -q --verify "$ref^{commit}" >/dev/null || die "no such ref in $TREE: $ref"
 n=$(git rev-list --count "base..$ref")
 [ "$n" -gt 0 ] || die "$ref has no commits on top of base: nothing to export"
-[ -f "$TOP/README.patches" ] || die "README.patches (the cover letter) is missing"
+[ -f "$COVER" ] || die "$COVER (the cover letter) is missing"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; git branch -q -D harness-export 2>/dev/null || true' EXIT
@@ -25,7 +25,7 @@ for a in "${to[@]}"; do args+=(--to="$a"); done
 for a in "${cc[@]}"; do args+=(--cc="$a"); done
 
 git branch -q -f harness-export "$ref"
-git config branch.harness-export.description "$(cat "$TOP/README.patches")"
+git config branch.harness-export.description "$(cat "$COVER")"
 git format-patch -q -o "$tmp/out" --cover-letter --cover-from-description=subject \
 	--subject-prefix=PATCH "${args[@]}" base..harness-export
 
@@ -33,7 +33,7 @@ rm -f "$PATCHES"/*.patch
 mkdir -p "$PATCHES"
 cp "$tmp"/out/*.patch "$PATCHES/"
 {
-	echo "# Applied in this order with git am on the base (see README.patches)."
+	echo "# Applied in this order with git am on the base (see ../cover-letter.txt)."
 	(cd "$PATCHES" && ls [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-cover-letter')
 } >"$PATCHES/series"
 note "exported $n patches (+ cover letter) from $ref to $PATCHES"

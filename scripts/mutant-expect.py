@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What a mutant's run must show to count as caught (for scripts/mutants.sh).
 
-A mutation (tests/mutations/NAME.patch) names in its commit message, one per
+A mutation (bases/BASE/mutations/NAME.patch) names in its commit message, one per
 line, the failures its runs must show:
 
     Harness-Plan: smoke|pressure           the guest plan of `make mutants`

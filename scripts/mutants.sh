@@ -1,6 +1,6 @@
 #!/bin/bash
 # The tests must catch a broken batched free: build and boot the series with
-# each deliberately broken change of tests/mutations/ (variant mutant-NAME)
+# each deliberately broken change of bases/$BASE/mutations/ (variant mutant-NAME)
 # and require that the run fails FOR ITS MUTATION. A mutation's commit
 # message says what its run must show (scripts/mutant-expect.py):
 #   Harness-Plan: smoke|pressure   the guest plan (default smoke; pressure is a
@@ -24,7 +24,7 @@
 # accounting, pressure), whose two runs together must show the mutation's
 # Harness-Expect-Matrix expectations.
 # Usage: scripts/mutants.sh [--matrix ENTRY] [NAME...]
-#   (default NAME: every tests/mutations/*.patch)
+#   (default NAME: every bases/$BASE/mutations/*.patch)
 . "$(dirname "$0")/common.sh"
 
 matrix=
@@ -33,11 +33,11 @@ if [ "${1:-}" = --matrix ]; then
 	[ -n "$matrix" ] || die "usage: $0 [--matrix ENTRY] [NAME...]"
 	shift 2
 fi
-dir=$TOP/tests/mutations
+dir=$MUTATIONS
 if [ $# -eq 0 ]; then
 	mapfile -t names < <(find "$dir" -maxdepth 1 -name '*.patch' -printf '%f\n' 2>/dev/null |
 		sed 's/\.patch$//' | sort)
-	[ ${#names[@]} -gt 0 ] || die "no mutants in tests/mutations/ ($dir/*.patch)"
+	[ ${#names[@]} -gt 0 ] || die "no mutants in $dir/ (*.patch)"
 	set -- "${names[@]}"
 fi
 expect=$TOP/scripts/mutant-expect.py
@@ -45,25 +45,25 @@ field=Harness-Expect
 [ -z "$matrix" ] || field=Harness-Expect-Matrix
 # Every mutation is well-formed before anything is built.
 for m in "$@"; do
-	[ -f "$dir/$m.patch" ] || die "no mutant '$m' (no tests/mutations/$m.patch)"
+	[ -f "$dir/$m.patch" ] || die "no mutant '$m' (no $dir/$m.patch)"
 	"$expect" list "$field" "$dir/$m.patch" >/dev/null || die "mutant $m: see above"
 done
 
-export KARGS=${KARGS:-init_on_free=1} KUNIT_FILTER=${KUNIT_FILTER:-page_alloc*} MEM=${MEM:-2G}
-mkdir -p "$BUILD/logs"
+export KARGS=${KARGS:-init_on_free=1} KUNIT_FILTER=${KUNIT_FILTER-$KUNIT_GLOB} MEM=${MEM:-2G}
+mkdir -p "$LOGS"
 caught=() survived=() other=()
 for m in "$@"; do
 	v=mutant-$m patch=$dir/$m.patch
 	if [ -n "$matrix" ]; then
 		how="matrix entry $matrix"
-		jsons=("$BUILD/logs/$v-$matrix-stress.json" "$BUILD/logs/$v-$matrix-pressure.json")
+		jsons=("$LOGS/$v-$matrix-stress.json" "$LOGS/$v-$matrix-pressure.json")
 		rm -f "${jsons[@]}"
 		"$TOP/scripts/reliability.sh" --variant "$v" "$matrix" || true
 	else
 		plan=$("$expect" plan "$patch")
 		how="plan $plan"
-		log=$BUILD/logs/$v-$plan.log
-		jsons=("$BUILD/logs/$v-$plan.json")
+		log=$LOGS/$v-$plan.log
+		jsons=("$LOGS/$v-$plan.json")
 		rm -f "${jsons[@]}"
 		"$TOP/scripts/apply.sh" "$v"
 		"$TOP/scripts/build.sh" "$v"

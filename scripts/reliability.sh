@@ -13,7 +13,7 @@
 # result is build/logs/VARIANT-ENTRY-PLAN.json. Each entry's outcome is
 # appended to build/logs/reliability-summary.txt.
 # Usage: scripts/reliability.sh [--variant mutant-NAME] ENTRY...
-#   ENTRY: vm | kasan | lockdep; --variant runs a mutant (tests/mutations/)
+#   ENTRY: vm | kasan | lockdep; --variant runs a mutant (bases/$BASE/mutations/)
 #   through the matrix instead of the series.
 # Environment: LOOPS (1000), REPEAT (3), MEM (2G), PRESSURE_MEM (384M),
 #   SMP (2), TIMEOUT (3600)
@@ -26,9 +26,9 @@ if [ "${1:-}" = --variant ]; then
 fi
 case "$base" in series|mutant-?*) ;; *) die "--variant takes mutant-NAME, not '$base'" ;; esac
 [ $# -ge 1 ] || die "usage: $0 [--variant mutant-NAME] vm|kasan|lockdep ..."
-export LOOPS=${LOOPS:-1000} TIMEOUT=${TIMEOUT:-3600} KUNIT_FILTER='page_alloc*'
-summary=$BUILD/logs/reliability-summary.txt
-mkdir -p "$BUILD/logs"
+export LOOPS=${LOOPS:-1000} TIMEOUT=${TIMEOUT:-3600} KUNIT_FILTER=$KUNIT_GLOB
+summary=$LOGS/reliability-summary.txt
+mkdir -p "$LOGS"
 for entry in "$@"; do
 	frag=$TOP/kconfig/debug/$entry.config
 	[ -f "$frag" ] || die "no matrix entry '$entry' (no $frag)"
@@ -39,14 +39,14 @@ for entry in "$@"; do
 	v=$base-$entry
 	"$TOP/scripts/apply.sh" "$base"
 	start=$(date +%s)
-	OBJ=$BUILD/obj-$entry KCONFIG_EXTRA=$frag "$TOP/scripts/build.sh" "$v"
+	OBJ=$BUILDB/obj-$entry KCONFIG_EXTRA=$frag "$TOP/scripts/build.sh" "$v"
 	built=$(date +%s)
 	rc=0
 	for plan in stress pressure; do
 		# scripts/run.sh: boot, then check-log.py with the KUnit suite
 		# required iff the patches of $base add it (not in pressure).
 		# (run.sh gives the pressure plan its small guest and arguments).
-		log=$BUILD/logs/$v-$plan.log args=$kargs
+		log=$LOGS/$v-$plan.log args=$kargs
 		[ $plan = pressure ] || args+=" harness.repeat=${REPEAT:-3}"
 		MEM=${MEM:-2G} KARGS=$args "$TOP/scripts/run.sh" --patches-of "$base" "$v" $plan "$log" \
 			>"$log.summary" || rc=1
@@ -55,8 +55,8 @@ for entry in "$@"; do
 	{
 		echo "== $v: $(date -u +%FT%TZ), build $((built - start))s, boot+run $(( $(date +%s) - built ))s, kernel args: $kargs"
 		for plan in stress pressure; do
-			grep -vE '^  (warmup|stress|faults|pressure)' "$BUILD/logs/$v-$plan.log.summary" || true
+			grep -vE '^  (warmup|stress|faults|pressure)' "$LOGS/$v-$plan.log.summary" || true
 		done
 	} >>"$summary"
-	[ $rc = 0 ] || die "reliability matrix entry '$entry' failed for $base (logs: $BUILD/logs/$v-{stress,pressure}.log)"
+	[ $rc = 0 ] || die "reliability matrix entry '$entry' failed for $base (logs: $LOGS/$v-{stress,pressure}.log)"
 done

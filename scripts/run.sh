@@ -15,7 +15,7 @@
 # Usage: scripts/run.sh [--patches-of VARIANT] VARIANT PLAN [LOG]
 #   --patches-of: the variant whose patches the kernel VARIANT was built from
 #   (reliability.sh builds variant series as series-vm, ...; default VARIANT)
-# Environment: as boot.sh; KARGS (init_on_free=1), KUNIT_FILTER (page_alloc*)
+# Environment: as boot.sh; KARGS (init_on_free=1), KUNIT_FILTER (the base's KUNIT_GLOB)
 . "$(dirname "$0")/common.sh"
 
 usage="usage: $0 [--patches-of VARIANT] VARIANT PLAN [LOG]"
@@ -26,13 +26,13 @@ if [ "${1:-}" = --patches-of ]; then
 	shift 2
 fi
 [ $# -eq 2 ] || [ $# -eq 3 ] || die "$usage"
-variant=$1 plan=$2 log=${3:-$BUILD/logs/$1-$2.log}
+variant=$1 plan=$2 log=${3:-$LOGS/$1-$2.log}
 source_variant=${source_variant:-$variant}
 case "$log" in
 *.log) json=${log%.log}.json ;;
 *) json=$log.json ;;
 esac
-export KARGS=${KARGS-init_on_free=1} KUNIT_FILTER=${KUNIT_FILTER-page_alloc*}
+export KARGS=${KARGS-init_on_free=1} KUNIT_FILTER=${KUNIT_FILTER-$KUNIT_GLOB}
 
 patches=$("$TOP/scripts/variant-patches.sh" "$source_variant") || exit 1
 expect=()

@@ -1,15 +1,13 @@
 #!/bin/bash
-# Print the patch files (one per line, in order) that make up a variant.
-#   base      the Debian base with only the series' test_vmalloc benchmark
-#             patch (*-lib-test_vmalloc-*), which changes no mm code, so
-#             that every kernel runs the same benchmark module
-#   series    every patch of patches/series
-#   hiorder   base + only the high-order vmalloc patch (6 of 7 in the
-#             series): the upstream regression
+# Print the patch files (one per line, in order) that make up a variant of
+# the base BASE.
+#   series    every patch of bases/$BASE/patches/series
 #   prefix-N  the first N patches of the series, N >= 1 (bisection builds)
-#   mutant-M  series + tests/mutations/M.patch: a deliberately broken
+#   mutant-M  series + bases/$BASE/mutations/M.patch: a deliberately broken
 #             kernel that the tests must catch (never part of the series)
-# A missing patches/series, or one that lists no patch, is an error.
+#   others    as the base's base.conf says (base_variant): 6.12 has base and
+#             hiorder, 7.3 has order0, regression and upstream
+# A missing series file, or one that lists no patch, is an error.
 . "$(dirname "$0")/common.sh"
 
 [ $# -eq 1 ] || die "usage: $0 VARIANT"
@@ -17,27 +15,40 @@ variant=$1
 read_series
 all=("${SERIES[@]}")
 
-bench=$(printf '%s\n' "${all[@]}" | grep -- '-lib-test_vmalloc-' || true)
+# For base_variant (base.conf): the series patch whose name matches *$1*
+# (exactly one; with $2 = optional, none is fine too).
+series_patch() {
+	local hits
+	hits=$(printf '%s\n' "${all[@]}" | grep -F -- "$1" || true)
+	if [ -z "$hits" ]; then
+		[ "${2:-}" = optional ] && return 0
+		die "variant $variant: no *$1* patch in $PATCHES/series"
+	fi
+	[ "$(wc -l <<<"$hits")" = 1 ] || die "variant $variant: more than one *$1* patch in $PATCHES/series"
+	echo "$PATCHES/$hits"
+}
+# For base_variant: a harness-only patch of bases/$BASE/harness/.
+harness_patch() {
+	[ -f "$HARNESS_PATCHES/$1" ] || die "variant $variant: no $HARNESS_PATCHES/$1"
+	echo "$HARNESS_PATCHES/$1"
+}
+
 case "$variant" in
-base)
-	printf '%s' "${bench:+$bench$'\n'}" ;;
 series)
-	printf '%s\n' "${all[@]}" ;;
-hiorder)
-	hi=$(printf '%s\n' "${all[@]}" | grep -- '-vmalloc-request-large-order' || true)
-	[ -n "$hi" ] || die "variant hiorder: no *-vmalloc-request-large-order* patch in patches/series"
-	printf '%s' "${bench:+$bench$'\n'}"
-	echo "$hi" ;;
+	printf "$PATCHES/%s\n" "${all[@]}" ;;
 prefix-[0-9]*)
 	n=${variant#prefix-}
 	[[ $n =~ ^[1-9][0-9]*$ ]] || die "variant $variant: N of prefix-N must be 1 to ${#all[@]}"
 	[ "$n" -le ${#all[@]} ] || die "variant $variant: the series has only ${#all[@]} patches"
-	printf '%s\n' "${all[@]:0:$n}" ;;
+	printf "$PATCHES/%s\n" "${all[@]:0:$n}" ;;
 mutant-*)
-	m=$TOP/tests/mutations/${variant#mutant-}.patch
+	m=$MUTATIONS/${variant#mutant-}.patch
 	[ -f "$m" ] || die "variant $variant: no $m"
-	printf '%s\n' "${all[@]}"
+	printf "$PATCHES/%s\n" "${all[@]}"
 	echo "$m" ;;
 *)
-	die "unknown variant '$variant' (known: base, series, hiorder, prefix-N, mutant-NAME)" ;;
-esac | sed -e '/^$/d' -e "s|^\([^/]\)|$PATCHES/\1|"
+	[[ " $NAMED_VARIANTS " == *" $variant "* ]] ||
+		die "unknown variant '$variant' of base $BASE (known: series, prefix-N, mutant-NAME, ${NAMED_VARIANTS// /, })"
+	out=$(base_variant "$variant") || exit 1	# series_patch said why
+	[ -z "$out" ] || printf '%s\n' "$out" ;;
+esac

@@ -3,7 +3,7 @@ guest side of its protocol (scripts/guest-init.sh, scripts/initramfs.sh).
 
 Run from the repo root: python3 -m unittest tests.test_check_log -v
 KUnit output is parsed by the kernel tree's kunit.py; the tree is taken from
-$KERNEL_TREE (default: <repo>/build/linux).  No test is skipped: a test that
+$KERNEL_TREE (default: <repo>/build/$BASE/linux, BASE 6.12 by default).  No test is skipped: a test that
 needs the tree fails when it is absent ("run `make base` first").
 
 tests/logs/ holds hand-made logs (each failing one fails for the reason named
@@ -29,7 +29,7 @@ SCRIPT = os.path.join(REPO, "scripts", "check-log.py")
 GUEST_INIT = os.path.join(REPO, "scripts", "guest-init.sh")
 INITRAMFS = os.path.join(REPO, "scripts", "initramfs.sh")
 LOGS = os.path.join(REPO, "tests", "logs")
-TREE = os.environ.get("KERNEL_TREE", os.path.join(REPO, "build", "linux"))
+TREE = os.environ.get("KERNEL_TREE", os.path.join(REPO, "build", os.environ.get("BASE", "6.12"), "linux"))
 KUNIT_PY = os.path.join(TREE, "tools", "testing", "kunit", "kunit.py")
 BUSYBOX = "/bin/busybox"        # busybox-static, as the guest's (initramfs.sh)
 
@@ -200,7 +200,7 @@ class PassingLogs(NeedsTree):
         self.assertEqual(len(vm), 22)           # 11 test cases x 2 workers
         self.assertEqual({v["row"] for v in vm}, {"smoke t:2 l:1000"})
         self.assertEqual(vm[0], {"row": "smoke t:2 l:1000", "test": "fix_size_alloc_test",
-                                 "worker": 0, "passed": 1, "failed": 0, "repeat": 1,
+                                 "worker": 0, "passed": 1, "failed": 0, "xfailed": 0, "repeat": 1,
                                  "loops": 1000, "avg_us": 352})
         self.assertEqual((vm[11]["worker"], vm[11]["test"], vm[11]["avg_us"]),
                          (1, "fix_size_alloc_test", 365))
@@ -1084,10 +1084,10 @@ class InitramfsIds(unittest.TestCase):
         self.tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, self.tmp)
         self.build = os.path.join(self.tmp, "build")
-        self.ko = os.path.join(self.build, "out", "series", "modules", "test_vmalloc.ko")
+        self.ko = os.path.join(self.build, "6.12", "out", "series", "modules", "test_vmalloc.ko")
         os.makedirs(os.path.dirname(self.ko))
         os.makedirs(os.path.join(self.tmp, "tmp"))
-        gen = os.path.join(self.build, "obj", "usr", "gen_init_cpio")
+        gen = os.path.join(self.build, "6.12", "obj", "usr", "gen_init_cpio")
         os.makedirs(os.path.dirname(gen))
         self.capture = os.path.join(self.tmp, "vmalloc-ids")
         with open(gen, "w") as f:   # the spec as the archive; a copy of /vmalloc-ids
@@ -1103,7 +1103,7 @@ class InitramfsIds(unittest.TestCase):
             os.utime(exe, (src + 100, src + 100))
 
     def initramfs(self):
-        env = dict(os.environ, BUILD=self.build, OBJ=os.path.join(self.build, "obj"),
+        env = dict(os.environ, BASE="6.12", BUILD=self.build,
                    TMPDIR=os.path.join(self.tmp, "tmp"))
         out = os.path.join(self.tmp, "initrd.cpio.gz")
         proc = subprocess.run([INITRAMFS, "series", out], env=env, capture_output=True,
@@ -1128,8 +1128,8 @@ class InitramfsIds(unittest.TestCase):
         self.assertEqual(os.listdir(os.path.join(self.tmp, "tmp")), [], "temporary files left")
 
     def test_the_series_module_description(self):
-        # The description in the tree, patches/0001's contig_free_test included.
-        with open(os.path.join(REPO, "patches",
+        # The description in the tree, 6.12's patch 0001's contig_free_test included.
+        with open(os.path.join(REPO, "bases", "6.12", "patches",
                                "0001-lib-test_vmalloc-add-a-contiguous-range-freeing-benc.patch")) as f:
             self.assertIn('+\t\t"\\t\\tid: 2048, name: contig_free_test\\n"\n', f.read())
 

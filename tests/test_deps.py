@@ -32,7 +32,7 @@ from test_scripts import git, git_env, read, write  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 60          # for every subprocess
 BASE = "linux-source-6.12"
-PIN = "6.12.117-1~deb12u1"          # BASE_DEB_VERSION in scripts/common.sh
+PIN = "6.12.117-1~deb12u1"          # BASE_DEB_VERSION in bases/6.12/base.conf
 OLDER = "6.12.115-2~deb12u1"
 NEWER = "6.12.118-1~deb12u1"
 
@@ -42,7 +42,7 @@ NEWER = "6.12.118-1~deb12u1"
 DEPS = ["make", "build-essential", "libc6-dev", "bc", "bison", "flex", "libelf-dev",
         "libssl-dev", "cpio", "kmod", "xz-utils", "git", "perl", "python3",
         "python3-scipy", "python3-matplotlib", "ccache", "qemu-system-x86",
-        "qemu-system-data", "busybox-static", "codespell"]
+        "qemu-system-data", "busybox-static", "codespell", "debian-archive-keyring"]
 
 # What the scripts use, and the package in DEPS that provides it:
 # (file, text that shows the use, package).
@@ -58,6 +58,7 @@ USES = [
     ("scripts/fetch-base.sh", "tar -C", "xz-utils"),                 # the .tar.xz
     ("scripts/fetch-base.sh", "git init", "git"),
     ("scripts/checkpatch.sh", "--codespell", "codespell"),
+    ("scripts/fetch-deb.sh", "debian-archive-keyring.gpg", "debian-archive-keyring"),
     ("scripts/checkpatch.sh", "checkpatch.pl", "perl"),
     ("scripts/kunit.sh", "python3 ./tools/testing/kunit/kunit.py", "python3"),
     ("scripts/bench-report.py", "from scipy import stats", "python3-scipy"),
@@ -191,7 +192,9 @@ class Layout:
         shutil.copytree(os.path.join(REPO, "scripts"), self.path("scripts"),
                         ignore=shutil.ignore_patterns("__pycache__"))
         self.build = self.path("build")
-        self.tree = self.path("build", "linux")
+        self.tree = self.path("build", "6.12", "linux")
+        shutil.copytree(os.path.join(REPO, "bases"), self.path("bases"),
+                        ignore=shutil.ignore_patterns("*.patch"))
         self.bin = self.path("bin")
         self.tarball = self.path("src", f"{BASE}.tar")
         self.db = self.path("dpkg-db")
@@ -234,7 +237,7 @@ class Layout:
 
     def env(self, **extra):
         env = git_env()
-        env.update(BUILD=self.build, TMPDIR=self.path("tmp"),
+        env.update(BASE="6.12", BUILD=self.build, TMPDIR=self.path("tmp"),
                    PATH=self.bin + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
                    FAKE_DPKG_DB=self.db, FAKE_APT_CALLS=self.calls, FAKE_MADISON=self.madison,
                    FAKE_APT_LOCKED=self.locked, FAKE_TARBALL=self.tarball, FAKE_NEWEST=NEWER)
@@ -510,7 +513,7 @@ class FetchBaseTest(ScriptTestCase):
         tags = git(self.t.tree, "tag", "--points-at", "base").split()
         self.assertEqual(sorted(tags), ["base", "debian-6.12.117-1_deb12u1"])
         self.assertEqual(git(self.t.tree, "config", "harness.baseVersion").strip(), PIN)
-        self.assertEqual(read(os.path.join(self.t.build, "base-version")), PIN + "\n")
+        self.assertEqual(read(os.path.join(self.t.build, "6.12", "base-version")), PIN + "\n")
         self.assertEqual(git(self.t.tree, "log", "-1", "--format=%s", "base").strip(),
                          f"Debian {BASE} {PIN}")
         self.assertEqual(read(os.path.join(self.t.tree, "Makefile")), "VERSION = 6\n")
@@ -519,19 +522,19 @@ class FetchBaseTest(ScriptTestCase):
     def test_same_version_reused(self):
         self.assertSucceeds(self.fetch())
         head = self.user_work()
-        os.remove(os.path.join(self.t.build, "base-version"))
+        os.remove(os.path.join(self.t.build, "6.12", "base-version"))
         proc = self.fetch()
         self.assertSucceeds(proc)
         self.assertEqual(proc.stderr, "")
         self.assertEqual(git(self.t.tree, "rev-parse", "HEAD").strip(), head)
-        self.assertEqual(read(os.path.join(self.t.build, "base-version")), PIN + "\n")
+        self.assertEqual(read(os.path.join(self.t.build, "6.12", "base-version")), PIN + "\n")
 
     def test_other_version_installed_fails_and_keeps_the_tree(self):
         self.assertSucceeds(self.fetch(OLDER))
         head = self.user_work()
         proc = self.fetch(PIN)
         self.assertFails(proc, f"the work tree {self.t.tree} was made from {BASE} {OLDER}",
-                         f"but {PIN} is installed", "make distclean", f"move {self.t.tree} away")
+                         f"but the base is now {PIN}", "rm -rf " + os.path.dirname(self.t.tree), f"move {self.t.tree} away")
         self.assertEqual(git(self.t.tree, "rev-parse", "HEAD").strip(), head)
         self.assertEqual(git(self.t.tree, "config", "harness.baseVersion").strip(), OLDER)
 

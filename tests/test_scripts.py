@@ -4,11 +4,13 @@ Nothing here builds a kernel or boots QEMU, and nothing touches the real
 build/ directory.  Each test class makes a throw-away copy of the project in a
 temporary directory T:
 
-    T/scripts/        copy of the repo's scripts/ (so TOP=T and PATCHES=T/patches)
+    T/scripts/        copy of the repo's scripts/ (so TOP=T)
     T/kconfig/        copy of the repo's kconfig/
-    T/patches/series  written by the tests
-    T/build/          BUILD (passed in the environment); T/build/linux is a
-                      tiny git work tree with a "base" tag when a test needs one
+    T/bases/6.12/     copy of the repo's base.conf of base 6.12 (BASE=6.12 is
+                      passed in the environment), so PATCHES=T/bases/6.12/patches
+    T/bases/6.12/patches/series  written by the tests
+    T/build/          BUILD (passed in the environment); T/build/6.12/linux is
+                      a tiny git work tree with a "base" tag when a test needs one
     T/bin/            fake tools (make, qemu-system-x86_64, dpkg-query, id,
                       apt-get, ...) put first on PATH
                       (RunLayout also replaces T/scripts/boot.sh,
@@ -30,10 +32,11 @@ import unittest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 60          # for every subprocess
 BASE_TARBALL = "/usr/src/linux-source-6.12.tar.xz"   # as in scripts/common.sh
+TEST_BASE = "6.12"    # the base the tests run the scripts with (bases/6.12/)
 
 # Variables the Makefile exports (or a user may have set) that change what the
 # scripts do; the tests set the ones they need explicitly.
-HARNESS_VARS = {"BUILD", "MEM", "SMP", "ACCEL", "ICOUNT", "TIMEOUT", "KARGS", "LOOPS",
+HARNESS_VARS = {"BASE", "BUILD", "MEM", "SMP", "ACCEL", "ICOUNT", "TIMEOUT", "KARGS", "LOOPS",
                 "KUNIT_FILTER", "BENCH_ROWS", "KCONFIG_EXTRA", "CCACHE_DIR", "EXPORT_REF",
                 "APT_LOCK_TIMEOUT"}
 
@@ -100,9 +103,14 @@ class Layout:
         shutil.copytree(os.path.join(REPO, "scripts"), os.path.join(self.root, "scripts"),
                         ignore=ignore)
         shutil.copytree(os.path.join(REPO, "kconfig"), os.path.join(self.root, "kconfig"))
-        self.patches = os.path.join(self.root, "patches")
+        self.base_dir = os.path.join(self.root, "bases", TEST_BASE)
+        os.makedirs(self.base_dir)
+        shutil.copy(os.path.join(REPO, "bases", TEST_BASE, "base.conf"), self.base_dir)
+        self.patches = os.path.join(self.base_dir, "patches")
+        self.mutations = os.path.join(self.base_dir, "mutations")
         self.build = os.path.join(self.root, "build")
-        self.tree = os.path.join(self.build, "linux")
+        self.build_base = os.path.join(self.build, TEST_BASE)
+        self.tree = os.path.join(self.build_base, "linux")
         self.bin = os.path.join(self.root, "bin")
         self.tmpdir = os.path.join(self.root, "tmp")
         for d in (self.patches, self.build, self.bin, self.tmpdir):
@@ -117,11 +125,11 @@ class Layout:
 
     def write_series(self, names):
         write(os.path.join(self.patches, "series"),
-              "# Applied in this order with git am on the base (see README.patches).\n"
+              "# Applied in this order with git am on the base (see ../cover-letter.txt).\n"
               + "".join(n + "\n" for n in names))
 
     def init_tree(self, files, modes=None):
-        """T/build/linux: a git repo whose one commit has FILES, tagged base."""
+        """T/build/6.12/linux: a git repo whose one commit has FILES, tagged base."""
         os.makedirs(self.tree)
         git(self.tree, "init", "-q", "-b", "base-tree")
         git(self.tree, "config", "user.name", "Test")
@@ -155,7 +163,7 @@ class Layout:
 
     def env(self, **extra):
         env = git_env()
-        env.update(BUILD=self.build, TMPDIR=self.tmpdir,
+        env.update(BASE=TEST_BASE, BUILD=self.build, TMPDIR=self.tmpdir,
                    PATH=self.bin + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"))
         env.update({k: str(v) for k, v in extra.items()})
         return env
@@ -255,7 +263,7 @@ class VariantPatchesTest(ScriptTestCase):
 
     def test_unknown_variant_fails(self):
         proc = self.t.run("variant-patches.sh", "bogus")
-        self.assertFails(proc, "unknown variant 'bogus'", "known: base, series, hiorder, prefix-N")
+        self.assertFails(proc, "unknown variant 'bogus'", "of base 6.12 (known: series, prefix-N, mutant-NAME, base, hiorder)")
 
     def test_usage(self):
         self.assertFails(self.t.run("variant-patches.sh"), "usage:")
@@ -379,7 +387,7 @@ class ApplyTest(ScriptTestCase):
     def test_missing_patch_file(self):
         self.t.write_series([GOOD, "0002-not-there.patch"])
         proc = self.t.run("apply.sh", "series")
-        self.assertFails(proc, "patch listed in patches/series not found: "
+        self.assertFails(proc, "patch of variant series not found: "
                          + os.path.join(self.t.patches, "0002-not-there.patch"))
 
     def test_uncommitted_changes_are_refused(self):
@@ -570,14 +578,14 @@ class BuildTest(ScriptTestCase):
     def setUp(self):
         if os.path.exists(self.calls):
             os.remove(self.calls)
-        shutil.rmtree(os.path.join(self.t.build, "out"), ignore_errors=True)
+        shutil.rmtree(os.path.join(self.t.build_base, "out"), ignore_errors=True)
         self.t.write_series([])
 
     def build(self, **env):
         return self.t.run("build.sh", "series", FAKE_MAKE_CALLS=self.calls, **env)
 
     def log(self):
-        return os.path.join(self.t.build, "logs", "build-series.log")
+        return os.path.join(self.t.build_base, "logs", "build-series.log")
 
     def test_compiler_error_is_shown_and_fails(self):
         proc = self.build(FAKE_MAKE_MODE="error")
@@ -588,14 +596,14 @@ class BuildTest(ScriptTestCase):
         self.assertIn("Error 2", proc.stderr)
         self.assertNotIn("CC      mm/filemap.o", proc.stderr, "only the errors, not the noise")
         self.assertIn("error: 'foo' undeclared", read(self.log()))
-        self.assertFalse(os.path.exists(os.path.join(self.t.build, "out", "series")))
+        self.assertFalse(os.path.exists(os.path.join(self.t.build_base, "out", "series")))
         self.assertEqual(read(self.calls).splitlines(), ["allnoconfig", "olddefconfig", "bzImage modules"])
 
     def test_warning_in_a_patched_file_fails(self):
         proc = self.build(FAKE_MAKE_MODE="warning", FAKE_MAKE_WARN_FILE="mm/page_alloc.c")
         self.assertFails(proc, "mm/page_alloc.c:10:1: warning: unused variable",
                          "build of variant series has compiler warnings in patched files")
-        self.assertFalse(os.path.exists(os.path.join(self.t.build, "out", "series")))
+        self.assertFalse(os.path.exists(os.path.join(self.t.build_base, "out", "series")))
 
     def test_warning_in_an_unpatched_file_is_allowed(self):
         proc = self.build(FAKE_MAKE_MODE="warning", FAKE_MAKE_WARN_FILE="mm/vmscan.c")
@@ -606,7 +614,7 @@ class BuildTest(ScriptTestCase):
     def test_successful_build_keeps_the_variant(self):
         proc = self.build(FAKE_MAKE_MODE="ok")
         self.assertSucceeds(proc)
-        out = os.path.join(self.t.build, "out", "series")
+        out = os.path.join(self.t.build_base, "out", "series")
         self.assertEqual(read(os.path.join(out, "bzImage")), "fake-bzImage\n")
         self.assertEqual(os.listdir(os.path.join(out, "modules")), ["test_vmalloc.ko"])
         config = read(os.path.join(out, "config")).splitlines()
@@ -667,7 +675,7 @@ class BuildTest(ScriptTestCase):
             with self.subTest(dropped_by_olddefconfig=bool(drop)):
                 proc = self.build(KCONFIG_EXTRA=extra, FAKE_MAKE_DROP=drop)
                 self.assertFails(proc, f"error: {extra}: CONFIG_PAGE_ALOC_KUNIT_TEST=y: no Kconfig"
-                                 " file of", "and no patch of patches/series declares"
+                                 " file of", "and no patch of " + os.path.join(self.t.patches, "series") + " declares"
                                  " PAGE_ALOC_KUNIT_TEST",
                                  "kernel configuration for series is not what kconfig/ asks")
                 self.assertNotIn("bzImage modules", read(self.calls))
@@ -690,21 +698,21 @@ class BuildTest(ScriptTestCase):
 
     def test_only_the_modules_of_modules_order_are_kept(self):
         # A module of another variant, left in the shared object directory.
-        stale = os.path.join(self.t.build, "obj", "mm", "stale_test.ko")
+        stale = os.path.join(self.t.build_base, "obj", "mm", "stale_test.ko")
         write(stale, "stale-ko\n")
         try:
             proc = self.build(FAKE_MAKE_MODE="ok")
         finally:
             os.remove(stale)
         self.assertSucceeds(proc)
-        self.assertEqual(os.listdir(os.path.join(self.t.build, "out", "series", "modules")),
+        self.assertEqual(os.listdir(os.path.join(self.t.build_base, "out", "series", "modules")),
                          ["test_vmalloc.ko"])
 
     def test_module_of_modules_order_not_built_fails(self):
         proc = self.build(FAKE_MAKE_MODE="ok", FAKE_MAKE_ORDER_EXTRA="mm/page_alloc_test.o")
         self.assertFails(proc, "module mm/page_alloc_test.o of "
-                         + os.path.join(self.t.build, "obj", "modules.order") + " was not built")
-        self.assertFalse(os.path.exists(os.path.join(self.t.build, "out", "series")))
+                         + os.path.join(self.t.build_base, "obj", "modules.order") + " was not built")
+        self.assertFalse(os.path.exists(os.path.join(self.t.build_base, "out", "series")))
 
 
 class BuildRecompileTest(ScriptTestCase):
@@ -735,7 +743,7 @@ class BuildRecompileTest(ScriptTestCase):
         cls.t.cleanup()
 
     def setUp(self):
-        shutil.rmtree(os.path.join(self.t.build, "obj"), ignore_errors=True)
+        shutil.rmtree(os.path.join(self.t.build_base, "obj"), ignore_errors=True)
 
     def build(self, branch, warn_file):
         git(self.t.tree, "checkout", "-q", branch)
@@ -760,7 +768,7 @@ class BuildRecompileTest(ScriptTestCase):
         self.assertSucceeds(self.build("variant/cfile", ""))
         proc = self.build("variant/cfile", "")
         self.assertSucceeds(proc)
-        log = read(os.path.join(self.t.build, "logs", "build-series.log"))
+        log = read(os.path.join(self.t.build_base, "logs", "build-series.log"))
         self.assertIn("CC      mm/page_alloc.o", log)
         self.assertNotIn("CC      mm/vmscan.o", log)
 
@@ -817,10 +825,10 @@ class BootTest(ScriptTestCase):
     @classmethod
     def setUpClass(cls):
         cls.t = t = Layout("boot")
-        out = os.path.join(t.build, "out", "series")
+        out = os.path.join(t.build_base, "out", "series")
         write(os.path.join(out, "bzImage"), "fake-bzImage\n")
         write(os.path.join(out, "modules", "test_vmalloc.ko"), "fake-ko\n")
-        write_exec(os.path.join(t.build, "obj", "usr", "gen_init_cpio"), '#!/bin/sh\ncat "$1"\n')
+        write_exec(os.path.join(t.build_base, "obj", "usr", "gen_init_cpio"), '#!/bin/sh\ncat "$1"\n')
         # Guest helpers newer than their sources, so initramfs.sh does not compile them.
         for helper in ("guest-insmod", "guest-fragment"):
             exe = os.path.join(t.build, helper)
@@ -895,7 +903,7 @@ class BootTest(ScriptTestCase):
     def test_variant_not_built(self):
         proc = self.boot("ok", variant="prefix-3")
         self.assertFails(proc, "variant prefix-3 is not built (no "
-                         + os.path.join(self.t.build, "out", "prefix-3", "bzImage") + ")")
+                         + os.path.join(self.t.build_base, "out", "prefix-3", "bzImage") + ")")
         self.assertFalse(os.path.exists(self.args), "qemu was started")
 
     def test_bad_accel(self):
@@ -1027,7 +1035,7 @@ class RunLayout(Layout):
         self.write_series(list(RUN_SERIES))
 
     def reset(self):
-        for d in (self.results, os.path.join(self.build, "logs")):
+        for d in (self.results, os.path.join(self.build_base, "logs")):
             shutil.rmtree(d, ignore_errors=True)
         os.makedirs(self.results)
         if os.path.exists(self.calls):
@@ -1063,7 +1071,7 @@ class RunTest(ScriptTestCase):
         self.t.reset()
 
     def logs(self, *parts):
-        return os.path.join(self.t.build, "logs", *parts)
+        return os.path.join(self.t.build_base, "logs", *parts)
 
     def check_args(self, variant, plan):
         self.t.give(f"{variant}-{plan}", result(plan))
@@ -1076,8 +1084,8 @@ class RunTest(ScriptTestCase):
     def test_the_suite_is_expected_iff_the_variants_patches_add_it(self):
         # Not from the built config: series' config here lacks the symbol
         # (renamed, say), and base's has it; the patches decide.
-        write(os.path.join(self.t.build, "out", "series", "config"), "CONFIG_KUNIT=y\n")
-        write(os.path.join(self.t.build, "out", "base", "config"), "CONFIG_PAGE_ALLOC_KUNIT_TEST=y\n")
+        write(os.path.join(self.t.build_base, "out", "series", "config"), "CONFIG_KUNIT=y\n")
+        write(os.path.join(self.t.build_base, "out", "base", "config"), "CONFIG_PAGE_ALLOC_KUNIT_TEST=y\n")
         for variant, expected in (("series", True), ("prefix-3", True), ("prefix-2", False),
                                   ("base", False), ("hiorder", False)):
             with self.subTest(variant=variant):
@@ -1187,7 +1195,7 @@ class MutantsTest(ScriptTestCase):
     @classmethod
     def setUpClass(cls):
         cls.t = RunLayout("mutants")
-        cls.mutations = cls.t.path("tests", "mutations")
+        cls.mutations = cls.t.mutations
 
     @classmethod
     def tearDownClass(cls):
@@ -1265,13 +1273,13 @@ class MutantsTest(ScriptTestCase):
     def test_a_checker_traceback_is_not_caught(self):
         self.standard()
         # An earlier run's result, which would match, must not count.
-        write(os.path.join(self.t.build, "logs", "mutant-per-page-smoke.json"), json.dumps(
+        write(os.path.join(self.t.build_base, "logs", "mutant-per-page-smoke.json"), json.dumps(
             result(failures=["page_alloc_batch.free_contig_range_whole_block.order 1",
                              "page_alloc_batch.free_contig_range_unaligned"])))
         proc = self.t.run("mutants.sh", "per-page")
         self.assertFails(proc, "failed for another reason than their mutation (not caught): per-page")
         self.assertIn("mutant per-page: run failed for another reason (plan smoke): no check-log.py"
-                      " result " + os.path.join(self.t.build, "logs", "mutant-per-page-smoke.json"),
+                      " result " + os.path.join(self.t.build_base, "logs", "mutant-per-page-smoke.json"),
                       proc.stdout)
         self.assertIn("Traceback (most recent call last):", proc.stdout)
 
@@ -1312,7 +1320,7 @@ class MutantsTest(ScriptTestCase):
                 if case == "missing":
                     shutil.rmtree(self.mutations)
                 proc = self.t.run("mutants.sh")
-                self.assertFails(proc, "no mutants in tests/mutations/")
+                self.assertFails(proc, "no mutants in " + self.mutations)
                 self.assertNotIn("mutants caught", proc.stderr)
         os.makedirs(self.mutations)
 
@@ -1366,7 +1374,7 @@ class MutantsTest(ScriptTestCase):
     def test_the_repos_mutations_name_their_expectations(self):
         # Each of tests/mutations/ says what catches it, in both fields where
         # it is run (make mutants; skip-prepare through matrix entry vm).
-        d = os.path.join(REPO, "tests", "mutations")
+        d = os.path.join(REPO, "bases", TEST_BASE, "mutations")
         names = sorted(n[:-len(".patch")] for n in os.listdir(d) if n.endswith(".patch"))
         self.assertTrue(names)
         tool = os.path.join(REPO, "scripts", "mutant-expect.py")
@@ -1379,14 +1387,14 @@ class MutantsTest(ScriptTestCase):
                     if line.startswith("kunit "):
                         self.assertTrue(line.startswith("kunit page_alloc_batch."), line)
                         case = line.split(".", 1)[1]
-                        self.assertRegex(read(os.path.join(REPO, "patches", self.kunit_patch())),
+                        self.assertRegex(read(os.path.join(REPO, "bases", TEST_BASE, "patches", self.kunit_patch())),
                                          rf"KUNIT_CASE(_PARAM)?\({case}\b")
         proc = subprocess.run([tool, "list", "Harness-Expect-Matrix", os.path.join(d, "skip-prepare.patch")],
                               capture_output=True, text=True, timeout=TIMEOUT)
         self.assertSucceeds(proc)
 
     def kunit_patch(self):
-        names = [n for n in os.listdir(os.path.join(REPO, "patches"))
+        names = [n for n in os.listdir(os.path.join(REPO, "bases", TEST_BASE, "patches"))
                  if "KUnit" in n and n.endswith(".patch")]
         self.assertEqual(len(names), 1, names)
         return names[0]
@@ -1400,8 +1408,8 @@ class MatrixArgsTest(ScriptTestCase):
     @classmethod
     def setUpClass(cls):
         cls.t = t = Layout("matrix")
-        os.makedirs(t.path("tests", "mutations"))
-        write(t.path("tests", "mutations", "broken.patch"), "not used\n")
+        os.makedirs(t.mutations)
+        write(os.path.join(t.mutations, "broken.patch"), "not used\n")
         for tool in ("make", "gcc", "git", "qemu-system-x86_64"):   # must not be needed
             write_exec(os.path.join(t.bin, tool), UNEXPECTED)
 
