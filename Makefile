@@ -49,6 +49,7 @@ help:
 # Targets
 #   all          (default) deps, base, build 'series', boot it: KUnit + test_vmalloc smoke
 #   check        harness tests, git am + checkpatch, every prefix built, series booted,
+#                the base's other kernels booted, its CHECK_MUTANTS caught,
 #                reliability matrix entry vm (stress, leak accounting, pressure)
 #   deps         install the Debian packages (root), incl. a base the host's apt serves
 #   base         fetch and unpack BASE into build/BASE/linux (git repo, tag 'base')
@@ -110,6 +111,7 @@ check: deps base
 		$(S)/apply.sh $$v && $(S)/build.sh $$v && \
 		$(MAKE) --no-print-directory run VARIANT=$$v PLAN=smoke || exit 1; \
 	done
+	$(if $(strip $(call conf,CHECK_MUTANTS)),$(S)/mutants.sh $(call conf,CHECK_MUTANTS))
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh vm
 	@echo "make check: all steps passed"
 
