@@ -865,10 +865,13 @@ class VmstatKeys(NeedsTree):
         mod = load_script()
         vmstat = self.read("mm/vmstat.c")
         items = self.read("include/linux/vm_event_item.h")
-        # allocstall_<zone>: one per configured zone (TEXTS_FOR_ZONES).
-        self.assertIn('TEXTS_FOR_ZONES("allocstall")', vmstat)
+        # allocstall_<zone>: one per configured zone (TEXTS_FOR_ZONES; 6.12
+        # TEXTS_FOR_ZONES("allocstall") with xx "_dma", 7.x designated
+        # initialisers TEXTS_FOR_ZONES(OFF+ALLOCSTALL, "allocstall") with
+        # [xx##_DMA] = yy "_dma").
+        self.assertRegex(vmstat, r'TEXTS_FOR_ZONES\((?:[^,()]+, )?"allocstall"\)')
         self.assertIn("FOR_ALL_ZONES(ALLOCSTALL)", items)
-        zones = re.search(r"#define TEXTS_FOR_ZONES\(xx\)(.*?[^\\])\n", vmstat, re.S).group(1)
+        zones = re.search(r"#define TEXTS_FOR_ZONES\(xx(?:, yy)?\)(.*?[^\\])\n", vmstat, re.S).group(1)
         for key in mod.VMSTAT_MUST_STAY:
             with self.subTest(key=key):
                 if not key.startswith("allocstall_"):
@@ -876,11 +879,12 @@ class VmstatKeys(NeedsTree):
                     continue
                 zone = key[len("allocstall_"):]
                 if zone in ("dma", "dma32"):    # TEXT_FOR_DMA(xx), if CONFIG_ZONE_<ZONE>
-                    self.assertIn(f"TEXT_FOR_{zone.upper()}(xx)", zones)
-                    self.assertRegex(vmstat, r'#ifdef CONFIG_ZONE_%s\n#define TEXT_FOR_%s\(xx\) '
-                                     r'xx "_%s",' % (zone.upper(), zone.upper(), zone))
+                    self.assertRegex(zones, r"TEXT_FOR_%s\(xx(?:, yy)?\)" % zone.upper())
+                    self.assertRegex(vmstat, r'#ifdef CONFIG_ZONE_%s\n#define TEXT_FOR_%s\(xx(?:, yy)?\) '
+                                     r'(?:xx|\[xx##_%s\] = yy) "_%s",'
+                                     % (zone.upper(), zone.upper(), zone.upper(), zone))
                 else:                           # always there
-                    self.assertIn(f'xx "_{zone}"', zones)
+                    self.assertRegex(zones, r'(?:xx|yy) "_%s"' % zone)
         # The zones of the harness kernel: ZONE_DMA defaults to y on x86 and
         # only EXPERT (via ARCH_HAS_ZONE_DMA_SET) can turn it off; X86_64
         # selects ZONE_DMA32. No fragment sets EXPERT or either zone.
