@@ -16,7 +16,6 @@ Run from the repo root: bash tests/run
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_bench_report import PackagesTestCase  # noqa: E402
-from test_scripts import git, git_env, read, write, write_exec  # noqa: E402
+from test_scripts import git, git_env, read, run_isolated, write, write_exec  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS_SCRIPT = os.path.join(REPO, "scripts", "bench-rows.sh")
@@ -259,17 +258,8 @@ class BenchLayout:
         full.update(BASE=self.base, PROFILE="bench", BUILD=self.path("build"), TMPDIR=self.path("tmp"),
                     PATH=self.path("bin") + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"))
         full.update({k: str(v) for k, v in env.items()})
-        with subprocess.Popen([self.path("scripts", "bench.sh"), mode], env=full,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, start_new_session=True) as p:
-            try:
-                out, err = p.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                out, err = p.communicate()
-                raise AssertionError(f"bench.sh {mode} still ran after {TIMEOUT}s; "
-                                     f"stderr:\n{err}") from None
-        return p.returncode, out, err
+        proc = run_isolated([self.path("scripts", "bench.sh"), mode], full, TIMEOUT)
+        return proc.returncode, proc.stdout, proc.stderr
 
 
 class BenchScriptTest(PackagesTestCase):

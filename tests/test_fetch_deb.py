@@ -26,8 +26,6 @@ Run from the repo root: bash tests/run  (or python3 -m unittest tests.test_fetch
 """
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -36,7 +34,7 @@ import unittest
 # The file and git helpers of the script tests (tests/ is on sys.path when
 # run by tests/run; added here for python3 -m unittest tests.test_fetch_deb).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_scripts import git, git_env, read, write  # noqa: E402
+from test_scripts import git, git_env, read, run_isolated, write  # noqa: E402
 from test_deps import DEPS  # noqa: E402  deps.sh's package list (test_deps checks it)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -167,20 +165,6 @@ UNEXPECTED = r"""#!/bin/bash
 """ + LOG_CALL + r"""echo "unexpected call: $(basename "$0") $*" >&2
 exit 99
 """
-
-
-def run_isolated(cmd, env):
-    """Run CMD in its own session; on timeout kill its process group and fail."""
-    with subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, start_new_session=True) as p:
-        try:
-            out, err = p.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            out, err = p.communicate()
-            raise AssertionError(f"{' '.join(cmd)} still ran after {TIMEOUT}s; "
-                                 f"stderr:\n{err}") from None
-    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def host_codename():

@@ -93,6 +93,22 @@ def git(tree, *args):
                           capture_output=True, text=True, timeout=TIMEOUT).stdout
 
 
+def run_isolated(cmd, env, timeout=TIMEOUT):
+    """Run CMD in its own session and return the CompletedProcess.  On
+    timeout, kill its whole process group (a hung script leaves no children
+    behind) and fail."""
+    with subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True) as p:
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, err = p.communicate()
+            raise AssertionError(f"{' '.join(map(str, cmd))} still ran after {timeout}s; "
+                                 f"stderr:\n{err}") from None
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
 class Layout:
     """A temporary copy of the project (see the module docstring)."""
 
@@ -169,22 +185,9 @@ class Layout:
         return env
 
     def run(self, script, *args, **extra_env):
-        """Run T/scripts/SCRIPT in its own session; return the CompletedProcess
-        with .elapsed.  On timeout, kill its whole process group (a hung script
-        leaves no children behind) and fail."""
-        cmd = [self.path("scripts", script), *args]
+        """Run T/scripts/SCRIPT (run_isolated); the result has .elapsed."""
         start = time.monotonic()
-        with subprocess.Popen(cmd, env=self.env(**extra_env), stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True) as p:
-            try:
-                out, err = p.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                out, err = p.communicate()
-                raise AssertionError(f"{script} {' '.join(args)} still ran after {TIMEOUT}s;"
-                                     f" stderr:\n{err}") from None
-        proc = subprocess.CompletedProcess(cmd, p.returncode, out, err)
+        proc = run_isolated([self.path("scripts", script), *args], self.env(**extra_env))
         proc.elapsed = time.monotonic() - start
         return proc
 
