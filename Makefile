@@ -8,7 +8,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 # The base kernel: bases/$(BASE)/ (base.conf, patches/, ...); builds in build/$(BASE)/.
-BASE    ?= 6.12
+# 7.3 is current upstream (the series is a follow-up onto its merged code);
+# 6.12 is the LTS backport.
+PRIMARY   := 7.3
+BACKPORTS := 6.12
+BASE    ?= $(PRIMARY)
 export BASE
 VARIANT ?= series
 # Kernel config profile: test (debug options, kconfig/test/) or bench
@@ -35,7 +39,7 @@ endif
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
-.PHONY: all check check-full reliability mutants help deps base apply build boot run kunit kunit-loop bench export \
+.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench export \
 	checkpatch bisect test-harness clean distclean
 
 all: deps base
@@ -48,9 +52,11 @@ help:
 
 # Targets
 #   all          (default) deps, base, build 'series', boot it: KUnit + test_vmalloc smoke
-#   check        harness tests, git am + checkpatch, every prefix built, series booted,
-#                the base's other kernels booted, its CHECK_MUTANTS caught,
-#                reliability matrix entry vm (stress, leak accounting, pressure)
+#   check        check-base of 7.3, then check-quick of 6.12 (BASE is ignored)
+#   check-base   BASE in full: harness tests, git am + checkpatch, every prefix
+#                built, series booted, the base's other kernels booted, its
+#                CHECK_MUTANTS caught, reliability entry vm (stress, pressure)
+#   check-quick  BASE: git am + checkpatch, series built and booted (smoke)
 #   deps         install the Debian packages (root), incl. a base the host's apt serves
 #   base         fetch and unpack BASE into build/BASE/linux (git repo, tag 'base')
 #   apply        check out VARIANT in build/BASE/linux (base + its patches, git am)
@@ -61,14 +67,15 @@ help:
 #   kunit-loop   boot built VARIANT COUNT (20) times, KUnit only
 #   bench        the base's comparison (BENCH_VARIANTS; RUNS, SCALE, BENCH_MODES)
 #   export       regenerate bases/BASE/patches/ from build/BASE/linux's base..EXPORT_REF
-#   check-full   check + the rest of the reliability matrix + mutants
+#   check-full   check + per base: the rest of bisect, the reliability matrix,
+#                every mutant, skip-prepare against matrix entry vm
 #   reliability  debug builds of the series under stress and pressure
 #                (MATRIX=vm kasan lockdep)
 #   mutants      deliberately broken kernels the tests and the matrix must catch
 #   checkpatch   scripts/checkpatch.pl --strict on every patch
 #   bisect       build every prefix of the series
 #   clean        remove build outputs (keeps the work tree and ccache)
-# Variables: BASE(6.12|7.3) VARIANT PROFILE(test|bench) PLAN MEM SMP ACCEL(auto|kvm|tcg) ICOUNT(0|1)
+# Variables: BASE(7.3|6.12) VARIANT PROFILE(test|bench) PLAN MEM SMP ACCEL(auto|kvm|tcg) ICOUNT(0|1)
 #   TIMEOUT KARGS LOOPS KUNIT_FILTER; reliability: REPEAT PRESSURE_MEM
 
 deps:
@@ -99,7 +106,14 @@ checkpatch: base
 bisect: base
 	$(S)/bisect-build.sh
 
-check: deps base
+# make check: the primary base in full, each backport quickly (what does
+# not fit in CI's time moves to check-full). BASE does not apply.
+check: deps
+	$(MAKE) --no-print-directory check-base BASE=$(PRIMARY)
+	for b in $(BACKPORTS); do $(MAKE) --no-print-directory check-quick BASE=$$b || exit 1; done
+	@echo "make check: all steps passed ($(PRIMARY) in full; $(BACKPORTS): git am, checkpatch, series built and booted)"
+
+check-base: deps base
 	bash tests/run
 	$(S)/apply.sh series
 	$(S)/checkpatch.sh
@@ -113,7 +127,14 @@ check: deps base
 	done
 	$(if $(strip $(call conf,CHECK_MUTANTS)),$(S)/mutants.sh $(call conf,CHECK_MUTANTS))
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh vm
-	@echo "make check: all steps passed"
+	@echo "make check-base BASE=$(BASE): all steps passed"
+
+check-quick: deps base
+	$(S)/apply.sh series
+	$(S)/checkpatch.sh
+	$(S)/build.sh series
+	$(MAKE) --no-print-directory run VARIANT=series PLAN=smoke
+	@echo "make check-quick BASE=$(BASE): all steps passed"
 
 # The reliability matrix (kconfig/debug/*.config), each entry its own build.
 # A stress boot of a debug kernel under TCG takes minutes (KASAN: tens).
@@ -122,10 +143,18 @@ RELIABILITY_TIMEOUT ?= 3600
 reliability: base
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh $(MATRIX)
 
-# make check (which ran matrix entry vm) plus the other matrix entries, the
-# mutants against the tests, and a broken batched free against the matrix.
+# make check plus, per base, what it left out: the bisect builds and matrix
+# entry vm of the backports, the other matrix entries, every mutant against
+# the tests, and a broken batched free (skip-prepare) against entry vm.
 check-full: check
-	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh $(filter-out vm,$(MATRIX))
+	for b in $(PRIMARY) $(BACKPORTS); do \
+		$(MAKE) --no-print-directory check-rest BASE=$$b || exit 1; \
+	done
+	@echo "make check-full: all steps passed"
+
+check-rest: base
+	$(if $(filter $(PRIMARY),$(BASE)),,$(S)/bisect-build.sh)
+	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh $(if $(filter $(PRIMARY),$(BASE)),$(filter-out vm,$(MATRIX)),$(MATRIX))
 	$(S)/mutants.sh
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/mutants.sh --matrix vm skip-prepare
 

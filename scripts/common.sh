@@ -9,7 +9,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # with series file and cover letter), harness/ (harness-only patches),
 # mutations/ (mutants) and kconfig/ (a config delta). Everything built is
 # keyed by base: build/$BASE/{linux,obj,out,logs}.
-BASE=${BASE:-6.12}
+BASE=${BASE:-7.3}
 BASEDIR=$TOP/bases/$BASE
 if [ ! -f "$BASEDIR/base.conf" ]; then
 	echo "error: no base '$BASE' (no $BASEDIR/base.conf; known: $(cd "$TOP/bases" 2>/dev/null && ls -d -- */ | tr -d / | tr '\n' ' '))" >&2

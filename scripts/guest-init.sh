@@ -11,6 +11,10 @@
 #   harness: leak phase=P ...       (stress plan: pages before/after a phase)
 #   harness: expect-alloc-failures begin|end  (stress plan: the fault window)
 #   harness: vmstat phase=P KEY=DELTA...  (pressure plan: /proc/vmstat deltas)
+#   harness: direct phase=P task=T event=E FIELDS... stack=F1<F2...
+#                                   (pressure plan: a traced entry into direct
+#                                   compaction or reclaim)
+#   harness: direct-summary phase=P events=N logged=L entries=B written=W
 #   harness: note TEXT
 #   harness: error TEXT
 #   harness: done
@@ -244,6 +248,80 @@ vmstat_diff() {
 		$1 in want { printf "%s=%d ", $1, $2 - before[$1] }' "$1" /proc/vmstat
 }
 
+# Direct compaction and direct reclaim, attributed: the counters of
+# /proc/vmstat are global, so a stall during the pressure run may come from
+# any allocation in the guest. Where the kernel has the tracepoints (7.x:
+# CONFIG_FTRACE in bases/7.3/kconfig), every entry into direct compaction
+# (compaction:mm_compaction_try_to_compact_pages) and direct reclaim
+# (vmscan:mm_vmscan_direct_reclaim_begin) of the phase is traced with its
+# kernel stack (a stacktrace trigger), and logged for check-log.py, which
+# fails a phase on any entry from inside vmalloc() and on counters that moved
+# with no traced entry to explain them. Without the tracepoints the phase is
+# judged on the counters alone.
+TRACEFS=/sys/kernel/tracing
+DIRECT_EVENTS="compaction/mm_compaction_try_to_compact_pages vmscan/mm_vmscan_direct_reclaim_begin"
+# At most this many entries are logged a phase (check-log.py treats the rest
+# as unattributed).
+DIRECT_LOG_MAX=200
+
+# direct_trace_start: 0 if the entries are traced from now on.
+direct_trace_start() {
+	[ -d $TRACEFS/events ] || mount -t tracefs tracefs $TRACEFS 2>/dev/null
+	for e in $DIRECT_EVENTS; do
+		[ -d $TRACEFS/events/$e ] || { log "note direct: no tracepoint $e, judged on the counters"; return 1; }
+	done
+	echo 0 > $TRACEFS/tracing_on
+	echo > $TRACEFS/trace
+	echo 4096 > $TRACEFS/buffer_size_kb
+	for e in $DIRECT_EVENTS; do
+		echo stacktrace > $TRACEFS/events/$e/trigger || return 1
+		echo 1 > $TRACEFS/events/$e/enable || return 1
+	done
+	echo 1 > $TRACEFS/tracing_on
+}
+
+# direct_trace_stop PHASE: one "direct" marker an entry (task, event, its
+# fields, the stack innermost first as "f1<f2<..."), then "direct-summary".
+direct_trace_stop() {
+	echo 0 > $TRACEFS/tracing_on
+	for e in $DIRECT_EVENTS; do
+		echo 0 > $TRACEFS/events/$e/enable
+		echo '!stacktrace' > $TRACEFS/events/$e/trigger
+	done
+	awk -v phase="$1" -v max=$DIRECT_LOG_MAX '
+		function flush() {
+			if (head == "") return
+			if (++n <= max) print "direct phase=" phase " " head " stack=" substr(stack, 1, 700)
+			head = ""
+		}
+		/entries-in-buffer\/entries-written:/ {
+			split($0, w, /[:\/ ]+/)
+			for (i = 1; i in w; i++) if (w[i] == "entries-written") { inbuf = w[i + 1]; written = w[i + 2] }
+			next
+		}
+		/^#/ { next }
+		/: (mm_compaction_try_to_compact_pages|mm_vmscan_direct_reclaim_begin): / {
+			flush()
+			task = $1
+			ev = $0; sub(/^.*[0-9]: /, "", ev)
+			name = ev; sub(/:.*/, "", name)
+			sub(/^[^:]*: /, "", ev)
+			head = "task=" task " event=" name " " ev
+			stack = ""
+			next
+		}
+		/^ => / {
+			f = $2; sub(/\+0x.*/, "", f)
+			stack = stack (stack == "" ? "" : "<") f
+		}
+		END {
+			flush()
+			print "direct-summary phase=" phase " events=" n + 0 " logged=" (n > max ? max : n + 0) \
+				" entries=" (inbuf == "" ? "?" : inbuf) " written=" (written == "" ? "?" : written)
+		}' $TRACEFS/trace > /tmp/direct.out
+	while read -r line; do log "$line"; done < /tmp/direct.out
+}
+
 # What moved the free pages while guest-fragment ran (a note, not checked).
 FRAGMENT_VMSTAT_KEYS="compact_daemon_wake compact_daemon_migrate_scanned compact_migrate_scanned compact_stall thp_fault_alloc thp_fault_fallback thp_collapse_alloc thp_collapse_alloc_failed pgscan_kswapd"
 # The pressure run's premise on free memory (check-log.py checks it too):
@@ -336,9 +414,11 @@ pressure_plan() {
 	log "bench fragmentation $(awk '{ z += $5; n = 1; for (o = 6; o <= NF; o++) { n *= 2; h += $o * n } }
 		END { printf "order0_free_pages=%d higher_order_free_pages=%d", z, h }' /proc/buddyinfo) untaken_order9_units=${untaken:-0}"
 	while read -r line; do log "note buddyinfo: $line"; done < /proc/buddyinfo
+	direct_trace_start && traced=1 || traced=0
 	cp /proc/vmstat /tmp/vmstat.before
 	vmalloc_row "pressure t:$ncpu p:512 l:$n" nr_pages=512 $args
 	vmstat_delta pressure /tmp/vmstat.before
+	[ $traced = 0 ] || direct_trace_stop pressure
 	kill $fpid
 	wait
 }
