@@ -57,6 +57,7 @@ help:
 #                built, series booted, the base's other kernels booted, its
 #                CHECK_MUTANTS caught, reliability entry vm (stress, pressure)
 #   check-quick  BASE: git am + checkpatch, series built and booted (smoke)
+#   check-rest   what check left out of BASE (check-full runs it for each base)
 #   deps         install the Debian packages (root), incl. a base the host's apt serves
 #   base         fetch and unpack BASE into build/BASE/linux (git repo, tag 'base')
 #   apply        check out VARIANT in build/BASE/linux (base + its patches, git am)
@@ -143,9 +144,10 @@ RELIABILITY_TIMEOUT ?= 3600
 reliability: base
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh $(MATRIX)
 
-# make check plus, per base, what it left out: the bisect builds and matrix
-# entry vm of the backports, the other matrix entries, every mutant against
-# the tests, and a broken batched free (skip-prepare) against entry vm.
+# make check plus, per base, what it left out: the bisect builds, other
+# kernels and matrix entry vm of the backports, the other matrix entries,
+# every mutant against the tests, and a broken batched free (skip-prepare)
+# against entry vm.
 check-full: check
 	for b in $(PRIMARY) $(BACKPORTS); do \
 		$(MAKE) --no-print-directory check-rest BASE=$$b || exit 1; \
@@ -153,7 +155,13 @@ check-full: check
 	@echo "make check-full: all steps passed"
 
 check-rest: base
-	$(if $(filter $(PRIMARY),$(BASE)),,$(S)/bisect-build.sh)
+ifneq ($(BASE),$(PRIMARY))
+	$(S)/bisect-build.sh
+	for v in $(call conf,CHECK_VARIANTS); do \
+		$(S)/apply.sh $$v && $(S)/build.sh $$v && \
+		$(MAKE) --no-print-directory run VARIANT=$$v PLAN=smoke || exit 1; \
+	done
+endif
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh $(if $(filter $(PRIMARY),$(BASE)),$(filter-out vm,$(MATRIX)),$(MATRIX))
 	$(S)/mutants.sh
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/mutants.sh --matrix vm skip-prepare
