@@ -302,7 +302,8 @@ class RealSeriesTest(ScriptTestCase):
 
     def run_real(self, variant):
         proc = subprocess.run([os.path.join(REPO, "scripts", "variant-patches.sh"), variant],
-                              env=git_env(), stdin=subprocess.DEVNULL, capture_output=True,
+                              env=dict(git_env(), BASE=TEST_BASE), stdin=subprocess.DEVNULL,
+                              capture_output=True,
                               text=True, timeout=TIMEOUT)
         self.assertSucceeds(proc)
         return proc.stdout.splitlines()
@@ -1375,32 +1376,35 @@ class MutantsTest(ScriptTestCase):
         self.assertEqual(self.t.calls_of("apply.sh"), [])
 
     def test_the_repos_mutations_name_their_expectations(self):
-        # Each of tests/mutations/ says what catches it, in both fields where
-        # it is run (make mutants; skip-prepare through matrix entry vm).
-        d = os.path.join(REPO, "bases", TEST_BASE, "mutations")
-        names = sorted(n[:-len(".patch")] for n in os.listdir(d) if n.endswith(".patch"))
-        self.assertTrue(names)
+        # Each base's mutations/ says what catches it, in both fields where
+        # it is run (make mutants; skip-prepare through matrix entry vm), and
+        # every KUnit case named is a case of the base's series (the suite's
+        # patch, or a later patch that adds cases to it).
         tool = os.path.join(REPO, "scripts", "mutant-expect.py")
-        for name in names:
-            with self.subTest(mutation=name):
-                proc = subprocess.run([tool, "list", "Harness-Expect", os.path.join(d, name + ".patch")],
-                                      capture_output=True, text=True, timeout=TIMEOUT)
-                self.assertSucceeds(proc)
-                for line in proc.stdout.splitlines():
-                    if line.startswith("kunit "):
-                        self.assertTrue(line.startswith("kunit page_alloc_batch."), line)
-                        case = line.split(".", 1)[1]
-                        self.assertRegex(read(os.path.join(REPO, "bases", TEST_BASE, "patches", self.kunit_patch())),
-                                         rf"KUNIT_CASE(_PARAM)?\({case}\b")
-        proc = subprocess.run([tool, "list", "Harness-Expect-Matrix", os.path.join(d, "skip-prepare.patch")],
-                              capture_output=True, text=True, timeout=TIMEOUT)
-        self.assertSucceeds(proc)
+        for base in sorted(os.listdir(os.path.join(REPO, "bases"))):
+            d = os.path.join(REPO, "bases", base, "mutations")
+            names = sorted(n[:-len(".patch")] for n in os.listdir(d) if n.endswith(".patch"))
+            self.assertTrue(names, base)
+            series = self.series_text(base)
+            for name in names:
+                with self.subTest(base=base, mutation=name):
+                    proc = subprocess.run([tool, "list", "Harness-Expect", os.path.join(d, name + ".patch")],
+                                          capture_output=True, text=True, timeout=TIMEOUT)
+                    self.assertSucceeds(proc)
+                    for line in proc.stdout.splitlines():
+                        if line.startswith("kunit "):
+                            self.assertTrue(line.startswith("kunit page_alloc_batch."), line)
+                            case = line.split(".", 1)[1]
+                            self.assertRegex(series, rf"\n\+\s*KUNIT_CASE(_PARAM)?\({case}\b")
+            proc = subprocess.run([tool, "list", "Harness-Expect-Matrix", os.path.join(d, "skip-prepare.patch")],
+                                  capture_output=True, text=True, timeout=TIMEOUT)
+            self.assertSucceeds(proc)
 
-    def kunit_patch(self):
-        names = [n for n in os.listdir(os.path.join(REPO, "bases", TEST_BASE, "patches"))
-                 if "KUnit" in n and n.endswith(".patch")]
-        self.assertEqual(len(names), 1, names)
-        return names[0]
+    def series_text(self, base):
+        d = os.path.join(REPO, "bases", base, "patches")
+        names = [n for n in read(os.path.join(d, "series")).split() if n.endswith(".patch")]
+        self.assertTrue(any("KUnit" in n for n in names), names)
+        return "".join(read(os.path.join(d, n)) for n in names)
 
 
 # --------------------------------------------------------------------------
