@@ -107,6 +107,12 @@ checkpatch: base
 bisect: base
 	$(S)/bisect-build.sh
 
+# The base's other kernels (CHECK_VARIANTS), each built and booted (smoke).
+check_variants = for v in $(call conf,CHECK_VARIANTS); do \
+		$(S)/apply.sh $$v && $(S)/build.sh $$v && \
+		$(MAKE) --no-print-directory run VARIANT=$$v PLAN=smoke || exit 1; \
+	done
+
 # make check: the primary base in full, each backport quickly (what does
 # not fit in CI's time moves to check-full). BASE does not apply.
 check: deps
@@ -122,10 +128,7 @@ check-base: deps base
 	$(S)/apply.sh series
 	$(S)/build.sh series
 	$(MAKE) --no-print-directory run VARIANT=series PLAN=smoke
-	for v in $(call conf,CHECK_VARIANTS); do \
-		$(S)/apply.sh $$v && $(S)/build.sh $$v && \
-		$(MAKE) --no-print-directory run VARIANT=$$v PLAN=smoke || exit 1; \
-	done
+	$(check_variants)
 	$(if $(strip $(call conf,CHECK_MUTANTS)),$(S)/mutants.sh $(call conf,CHECK_MUTANTS))
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh vm
 	@echo "make check-base BASE=$(BASE): all steps passed"
@@ -157,10 +160,7 @@ check-full: check
 check-rest: base
 ifneq ($(BASE),$(PRIMARY))
 	$(S)/bisect-build.sh
-	for v in $(call conf,CHECK_VARIANTS); do \
-		$(S)/apply.sh $$v && $(S)/build.sh $$v && \
-		$(MAKE) --no-print-directory run VARIANT=$$v PLAN=smoke || exit 1; \
-	done
+	$(check_variants)
 endif
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh $(if $(filter $(PRIMARY),$(BASE)),$(filter-out vm,$(MATRIX)),$(MATRIX))
 	$(S)/mutants.sh
