@@ -39,7 +39,7 @@ endif
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
-.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench export \
+.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates export \
 	checkpatch bisect test-harness clean distclean
 
 all: deps base
@@ -63,10 +63,11 @@ help:
 #   apply        check out VARIANT in build/BASE/linux (base + its patches, git am)
 #   build        apply and build VARIANT into build/BASE/out/VARIANT
 #   run          boot built VARIANT with PLAN and check the console log
-#   boot         build + run VARIANT (series, prefix-N, mutant-M, the base's named ones)
+#   boot         build + run VARIANT (series, prefix-N, mutant-M, cand-N, the base's named ones)
 #   kunit        the suite through the tree's own tools/testing/kunit/kunit.py
 #   kunit-loop   boot built VARIANT COUNT (20) times, KUnit only
 #   bench        the base's comparison (BENCH_VARIANTS; RUNS, SCALE, BENCH_MODES)
+#   bench-candidates  bases/BASE/candidates/ patch by patch (cand-N kernels)
 #   export       regenerate bases/BASE/patches/ from build/BASE/linux's base..EXPORT_REF
 #   check-full   check + per base: the rest of bisect, the reliability matrix,
 #                every mutant, skip-prepare against matrix entry vm
@@ -187,10 +188,16 @@ kunit: base
 # fails bench at the end.
 BENCH_MODES ?= tcg icount
 bench: deps base
-	for v in $(call conf,BENCH_VARIANTS); do \
+	for v in $$($(S)/bench.sh --variants); do \
 		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
 	done
 	rc=0; for m in $(BENCH_MODES); do PROFILE=bench $(S)/bench.sh $$m || rc=1; done; exit $$rc
+
+# The candidates (bases/BASE/candidates/, not yet in the series), measured
+# patch by patch against the base's BENCH_CANDIDATE_ANCHORS in one run:
+# results/BASE/bench-candidates-MODE.{md,png,json}.
+bench-candidates:
+	$(MAKE) --no-print-directory bench BENCH_SET=candidates
 
 export: base
 	$(S)/export.sh $(EXPORT_REF)

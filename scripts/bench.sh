@@ -12,10 +12,46 @@
 # own lib/test_vmalloc.c (branch variant/VARIANT of the work tree, as
 # scripts/apply.sh made it for the build): every variant must give the
 # same rows.
+# BENCH_SET=candidates measures the base's candidates patch by patch
+# instead: BENCH_CANDIDATE_ANCHORS (base.conf), then cand-1 ... cand-N (the
+# series plus the first N patches of bases/$BASE/candidates/), each compared
+# with the kernel before it and the last with every anchor; no targets (the
+# report's significance per row decides); its own build/$BASE/bench-candidates/
+# logs and results/$BASE/bench-candidates-MODE.*
 # Usage: scripts/bench.sh MODE        (MODE: tcg | icount)
+#        scripts/bench.sh --variants  (print the kernels the set boots)
 # Environment: RUNS (icount 10, tcg 5), SCALE (50), SMP (2), MEM (2G),
-# TIMEOUT (1800), REPORT_ONLY=1 (remake the report from the last run's logs)
+# TIMEOUT (1800), REPORT_ONLY=1 (remake the report from the last run's logs),
+# BENCH_SET (published | candidates)
 . "$(dirname "$0")/common.sh"
+
+benchdir=bench
+case "${BENCH_SET:-published}" in
+published) ;;
+candidates)
+	read -ra anchors <<<"${BENCH_CANDIDATE_ANCHORS:-}"
+	[ ${#anchors[@]} -ge 1 ] ||
+		die "base $BASE: BENCH_SET=candidates needs BENCH_CANDIDATE_ANCHORS in bases/$BASE/base.conf"
+	n=0
+	for c in "$CANDIDATES"/[0-9]*.patch; do
+		[ -f "$c" ] && n=$((n + 1))
+	done
+	[ $n -ge 1 ] || die "base $BASE: BENCH_SET=candidates: no candidate patches in $CANDIDATES"
+	BENCH_VARIANTS="${anchors[*]}" BENCH_PAIRS=
+	prev=${anchors[${#anchors[@]} - 1]}
+	for i in $(seq 1 $n); do
+		BENCH_VARIANTS+=" cand-$i" BENCH_PAIRS+=" $prev:cand-$i" prev=cand-$i
+	done
+	for a in "${anchors[@]}"; do
+		[[ " $BENCH_PAIRS " == *" $a:cand-$n "* ]] || BENCH_PAIRS+=" $a:cand-$n"
+	done
+	BENCH_PUBLISHED= BENCH_TARGETS=none benchdir=bench-candidates ;;
+*) die "BENCH_SET must be published or candidates, not '$BENCH_SET'" ;;
+esac
+if [ "${1:-}" = --variants ]; then
+	echo "$BENCH_VARIANTS"
+	exit 0
+fi
 
 [ $# -eq 1 ] || die "usage: $0 tcg|icount"
 mode=$1
@@ -57,12 +93,13 @@ done
 	die "/usr/bin/python3 lacks scipy/matplotlib: run make deps (scripts/deps.sh installs python3-scipy python3-matplotlib)"
 mkdir -p "$TOP/results/$BASE"
 report=$TOP/results/$BASE/bench-$(joined - "${variants[@]}")-$mode
+[ "${BENCH_SET:-published}" = published ] || report=$TOP/results/$BASE/bench-$BENCH_SET-$mode
 # A bad BENCH_* setting stops here, not after the boots.
 /usr/bin/python3 "$TOP/scripts/bench-report.py" --check-args --mode "$mode" --out "$report" \
 	"${report_args[@]}" ||
 	die "base $BASE: bench-report.py refuses BENCH_VARIANTS/BENCH_PAIRS/BENCH_PUBLISHED/BENCH_TARGETS of bases/$BASE/base.conf (above)"
 
-dir=$BUILDB/bench/$mode
+dir=$BUILDB/$benchdir/$mode
 rows=$dir/rows.txt
 start=$(date +%s)
 # REPORT_ONLY=1: remake the report from the logs of the last run.

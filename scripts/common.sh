@@ -37,6 +37,7 @@ LOGS=$BUILDB/logs          # console logs, build logs, JSON results
 PATCHES=$BASEDIR/patches   # the series: git format-patch files, series, cover letter
 HARNESS_PATCHES=$BASEDIR/harness   # harness-only patches (never in the series)
 MUTATIONS=$BASEDIR/mutations       # mutants: deliberately broken changes
+CANDIDATES=$BASEDIR/candidates     # patches under measurement, not yet in the series
 COVER=$BASEDIR/cover-letter.txt    # the cover letter's text (make export)
 BASE_TARBALL=/usr/src/$BASE_PKG.tar.xz
 [ "$BASE_FETCH" = install ] || BASE_TARBALL=$BUILDB/deb/usr/src/$BASE_PKG.tar.xz

@@ -5,6 +5,9 @@
 #   prefix-N  the first N patches of the series, N >= 1 (bisection builds)
 #   mutant-M  series + bases/$BASE/mutations/M.patch: a deliberately broken
 #             kernel that the tests must catch (never part of the series)
+#   cand-N    series + the first N patches of bases/$BASE/candidates/ (in
+#             file name order): candidates measured patch by patch before
+#             they may join the series
 #   others    as the base's base.conf says (base_variant): 6.12 has base and
 #             hiorder, 7.3 has order0, regression and upstream
 # A missing series file, or one that lists no patch, is an error.
@@ -46,9 +49,20 @@ mutant-*)
 	[ -f "$m" ] || die "variant $variant: no $m"
 	printf "$PATCHES/%s\n" "${all[@]}"
 	echo "$m" ;;
+cand-[0-9]*)
+	n=${variant#cand-}
+	cands=()
+	for c in "$CANDIDATES"/[0-9]*.patch; do
+		[ -f "$c" ] && cands+=("$c")
+	done
+	[ ${#cands[@]} -gt 0 ] || die "variant $variant: no candidate patches in $CANDIDATES"
+	[[ $n =~ ^[1-9][0-9]*$ ]] && [ "$n" -le ${#cands[@]} ] ||
+		die "variant $variant: N of cand-N must be 1 to ${#cands[@]} (the patches of $CANDIDATES)"
+	printf "$PATCHES/%s\n" "${all[@]}"
+	printf '%s\n' "${cands[@]:0:$n}" ;;
 *)
 	[[ " $NAMED_VARIANTS " == *" $variant "* ]] ||
-		die "unknown variant '$variant' of base $BASE (known: series, prefix-N, mutant-NAME, ${NAMED_VARIANTS// /, })"
+		die "unknown variant '$variant' of base $BASE (known: series, prefix-N, mutant-NAME, cand-N, ${NAMED_VARIANTS// /, })"
 	out=$(base_variant "$variant") || exit 1	# series_patch said why
 	[ -z "$out" ] || printf '%s\n' "$out" ;;
 esac

@@ -266,7 +266,7 @@ class VariantPatchesTest(ScriptTestCase):
 
     def test_unknown_variant_fails(self):
         proc = self.t.run("variant-patches.sh", "bogus")
-        self.assertFails(proc, "unknown variant 'bogus'", "of base 6.12 (known: series, prefix-N, mutant-NAME, base, hiorder)")
+        self.assertFails(proc, "unknown variant 'bogus'", "of base 6.12 (known: series, prefix-N, mutant-NAME, cand-N, base, hiorder)")
 
     def test_usage(self):
         self.assertFails(self.t.run("variant-patches.sh"), "usage:")
@@ -294,6 +294,49 @@ class VariantPatchesTest(ScriptTestCase):
         proc = self.t.run("variant-patches.sh", "prefix-0")
         self.assertFails(proc, "variant prefix-0: N of prefix-N must be 1 to 6")
         self.assertEqual(proc.stdout, "")
+
+    def write_candidates(self, names):
+        cdir = os.path.join(self.t.base_dir, "candidates")
+        shutil.rmtree(cdir, ignore_errors=True)
+        os.makedirs(os.path.join(cdir, "mutations"))
+        # Not a candidate: the mutants of the candidates live below.
+        write(os.path.join(cdir, "mutations", "x.patch"), "")
+        for n in names:
+            write(os.path.join(cdir, n), "")
+        return [os.path.join(cdir, n) for n in sorted(names)]
+
+    def test_cand_n_is_the_series_plus_the_first_n_candidates(self):
+        cands = self.write_candidates(["0002-b.patch", "0001-a.patch", "0003-c.patch"])
+        try:
+            self.assertEqual(self.patches("cand-2"), self.paths(SERIES) + cands[:2])
+            self.assertEqual(self.patches("cand-3"), self.paths(SERIES) + cands)
+            for bad in ("cand-0", "cand-4", "cand-1x"):
+                with self.subTest(variant=bad):
+                    proc = self.t.run("variant-patches.sh", bad)
+                    self.assertFails(proc, f"variant {bad}: N of cand-N must be 1 to 3")
+                    self.assertEqual(proc.stdout, "")
+        finally:
+            shutil.rmtree(os.path.join(self.t.base_dir, "candidates"))
+
+    def test_cand_n_without_candidates_fails(self):
+        proc = self.t.run("variant-patches.sh", "cand-1")
+        self.assertFails(proc, "variant cand-1: no candidate patches in")
+        self.assertEqual(proc.stdout, "")
+
+    def test_bench_set_candidates_boots_the_anchors_then_every_candidate(self):
+        self.write_candidates(["0001-a.patch", "0002-b.patch"])
+        try:
+            proc = self.t.run("bench.sh", "--variants", BENCH_SET="candidates",
+                              BENCH_CANDIDATE_ANCHORS="base hiorder")
+            self.assertSucceeds(proc)
+            self.assertEqual(proc.stdout.split(), ["base", "hiorder", "cand-1", "cand-2"])
+            proc = self.t.run("bench.sh", "--variants")
+            self.assertSucceeds(proc)
+            self.assertEqual(proc.stdout.split(), ["base", "hiorder", "series"])
+            proc = self.t.run("bench.sh", "--variants", BENCH_SET="bogus")
+            self.assertFails(proc, "BENCH_SET must be published or candidates, not 'bogus'")
+        finally:
+            shutil.rmtree(os.path.join(self.t.base_dir, "candidates"))
 
 
 class RealSeriesTest(ScriptTestCase):
