@@ -39,7 +39,7 @@ endif
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
-.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates export \
+.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates floor export \
 	checkpatch bisect test-harness clean distclean
 
 all: deps base
@@ -68,6 +68,7 @@ help:
 #   kunit-loop   boot built VARIANT COUNT (20) times, KUnit only
 #   bench        the base's comparison (BENCH_VARIANTS; RUNS, SCALE, BENCH_MODES)
 #   bench-candidates  bases/BASE/candidates/ patch by patch (cand-N kernels)
+#   floor        the batched free against its floor (FLOOR_VARIANTS; PROFILE=nothp: no THP)
 #   export       regenerate bases/BASE/patches/ from build/BASE/linux's base..EXPORT_REF
 #   check-full   check + per base: the rest of bisect, the reliability matrix,
 #                every mutant, skip-prepare against matrix entry vm
@@ -77,7 +78,7 @@ help:
 #   checkpatch   scripts/checkpatch.pl --strict on every patch
 #   bisect       build every prefix of the series
 #   clean        remove build outputs (keeps the work tree and ccache)
-# Variables: BASE(7.3|6.12) VARIANT PROFILE(test|bench) PLAN MEM SMP ACCEL(auto|kvm|tcg) ICOUNT(0|1)
+# Variables: BASE(7.3|6.12) VARIANT PROFILE(test|bench|nothp) PLAN MEM SMP ACCEL(auto|kvm|tcg) ICOUNT(0|1)
 #   TIMEOUT KARGS LOOPS KUNIT_FILTER; reliability: REPEAT PRESSURE_MEM
 
 deps:
@@ -192,6 +193,17 @@ bench: deps base
 		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
 	done
 	rc=0; for m in $(BENCH_MODES); do PROFILE=bench $(S)/bench.sh $$m || rc=1; done; exit $$rc
+
+# The contiguous free against its floor: bases/BASE/harness/probe-floor.patch
+# on each of the base's FLOOR_VARIANTS (kernel NAME+floor), booted with
+# contig_free_floor=: results/BASE/floor-PROFILE-MODE.{md,json}. PROFILE is
+# bench (the default here) or nothp (no THP: order 9 is not a pcp order).
+FLOOR_PROFILE = $(if $(filter nothp,$(PROFILE)),nothp,bench)
+floor: deps base
+	for v in $$(PROFILE=$(FLOOR_PROFILE) $(S)/floor.sh --variants); do \
+		$(S)/apply.sh $$v && PROFILE=$(FLOOR_PROFILE) $(S)/build.sh $$v || exit 1; \
+	done
+	rc=0; for m in $(BENCH_MODES); do PROFILE=$(FLOOR_PROFILE) $(S)/floor.sh $$m || rc=1; done; exit $$rc
 
 # The candidates (bases/BASE/candidates/, not yet in the series), measured
 # patch by patch against the base's BENCH_CANDIDATE_ANCHORS in one run:

@@ -3,7 +3,8 @@
 # the result as variant VARIANT: $OUT/VARIANT/{bzImage,modules/*.ko,info}
 # (the modules of $OBJ/modules.order only).
 # The config is allnoconfig plus the kconfig/*.config fragments, those of
-# the profile (kconfig/$PROFILE/*.config: test or bench), the base's
+# the profile (kconfig/$PROFILE/*.config: test or bench; nothp: bench's and
+# its own), the base's
 # bases/$BASE/kconfig/*.config and any extra fragments in KCONFIG_EXTRA.
 # Usage: scripts/build.sh VARIANT
 . "$(dirname "$0")/common.sh"
@@ -21,8 +22,12 @@ kmake() { make -C "$TREE" O="$OBJ" ARCH=x86_64 CC="$CC" -j"$(nproc)" "$@"; }
 # The shared fragments, the profile's, then the base's delta
 # (bases/$BASE/kconfig/), then KCONFIG_EXTRA.
 shopt -s nullglob
+fragments=("$TOP"/kconfig/*.config)
+for d in $PROFILE_DIRS; do
+	fragments+=("$TOP/kconfig/$d"/*.config)
+done
 # shellcheck disable=SC2206
-fragments=("$TOP"/kconfig/*.config "$TOP/kconfig/$PROFILE"/*.config "$BASEDIR"/kconfig/*.config ${KCONFIG_EXTRA:-})
+fragments+=("$BASEDIR"/kconfig/*.config ${KCONFIG_EXTRA:-})
 shopt -u nullglob
 {
 	kmake -s allnoconfig &&
@@ -137,7 +142,7 @@ cp "$OBJ/arch/x86/boot/bzImage" "$dest/"
 cp "$OBJ/.config" "$dest/config"
 {
 	echo "variant: $variant"
-	echo "profile: $PROFILE (kconfig/$PROFILE/)"
+	echo "profile: $PROFILE (kconfig/{${PROFILE_DIRS// /,}}/)"
 	echo "base: $BASE_PKG $(cat "$BUILDB/base-version" 2>/dev/null || echo unknown)"
 	echo "kernel: $(cat "$OBJ/include/config/kernel.release")"
 	echo "patches:"

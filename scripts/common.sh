@@ -24,11 +24,14 @@ TREE=$BUILDB/linux         # kernel work tree: git repo of the base
 # options of the checks (DEBUG_VM, ...); "bench" kernels are production-like,
 # nothing that changes the free path. Each profile has its own object and
 # output directories, so that switching costs no rebuild.
+# "nothp" is bench without transparent huge pages (kconfig/bench/ and
+# kconfig/nothp/). PROFILE_DIRS: the profile's fragment directories.
 PROFILE=${PROFILE:-test}
 case "$PROFILE" in
-test) sfx= ;;
-bench) sfx=-bench ;;
-*) echo "error: PROFILE must be test or bench, not '$PROFILE'" >&2; exit 1 ;;
+test) sfx= PROFILE_DIRS="test" ;;
+bench) sfx=-bench PROFILE_DIRS="bench" ;;
+nothp) sfx=-nothp PROFILE_DIRS="bench nothp" ;;
+*) echo "error: PROFILE must be test, bench or nothp, not '$PROFILE'" >&2; exit 1 ;;
 esac
 OBJ=$(realpath -m "${OBJ:-$BUILDB/obj$sfx}")   # object directory, rebuilt incrementally
 OUT=$BUILDB/out$sfx        # per-variant kernels: $OUT/<variant>/{bzImage,modules/}

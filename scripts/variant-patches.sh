@@ -8,6 +8,8 @@
 #   cand-N    series + the first N patches of bases/$BASE/candidates/ (in
 #             file name order): candidates measured patch by patch before
 #             they may join the series
+#   V+P       variant V plus the harness-only probe bases/$BASE/harness/probe-P.patch
+#             on top (7.3: upstream+floor, cand-N+floor for scripts/floor.sh)
 #   others    as the base's base.conf says (base_variant): 6.12 has base and
 #             hiorder, 7.3 has order0, regression and upstream
 # A missing series file, or one that lists no patch, is an error.
@@ -37,6 +39,11 @@ harness_patch() {
 }
 
 case "$variant" in
+?*+?*)
+	probe=$HARNESS_PATCHES/probe-${variant##*+}.patch
+	[ -f "$probe" ] || die "variant $variant: no probe $probe"
+	"$0" "${variant%+*}" || exit 1
+	echo "$probe" ;;
 series)
 	printf "$PATCHES/%s\n" "${all[@]}" ;;
 prefix-[0-9]*)
