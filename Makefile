@@ -196,7 +196,7 @@ bench: deps base
 
 # The contiguous free against its floor: bases/BASE/harness/probe-floor.patch
 # on each of the base's FLOOR_VARIANTS (kernel NAME+floor), booted with
-# contig_free_floor=: results/BASE/floor-PROFILE-MODE.{md,json}. PROFILE is
+# contig_free_floor=: results/BASE/floor-PROFILE-KERNELS-MODE.{md,json}. PROFILE is
 # bench (the default here) or nothp (no THP: order 9 is not a pcp order).
 FLOOR_PROFILE = $(if $(filter nothp,$(PROFILE)),nothp,bench)
 floor: deps base

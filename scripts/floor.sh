@@ -5,10 +5,11 @@
 # built by make floor), interleaved, RUNS times each in one timing MODE,
 # with contig_free_floor=FLOOR_LOOPS and nothing else to do; check every
 # console log, collect the probe's line and write
-# results/$BASE/floor-PROFILE-MODE.{md,json} with scripts/floor-report.py:
+# results/$BASE/floor-PROFILE-KERNELS-MODE.{md,json} (KERNELS joined by "-")
+# with scripts/floor-report.py:
 # per kernel the batched free, its floor (one reference drop and one
-# free_pages_prepare() per page) and the per-page free of 512 pages, and
-# batched/floor.
+# free_pages_prepare() per page), the free of the prepared chunks and the
+# per-page free of 512 pages, and batched/floor.
 # PROFILE=bench (THP: order 9 recycles through the pcp lists) or nothp
 # (order 9 goes to the buddy).
 # Usage: scripts/floor.sh MODE           (MODE: tcg | icount)
@@ -68,7 +69,7 @@ if [ "${REPORT_ONLY:-0}" = 1 ]; then
 else
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	printf 'kernel\trun\tbatched_ns\tfloor_ns\tper_page_ns\n' >"$data.tmp"
+	printf 'kernel\trun\tbatched_ns\tfloor_ns\tchunks_ns\tper_page_ns\n' >"$data.tmp"
 	for r in $(seq 1 "$RUNS"); do
 		for v in "${variants[@]}"; do
 			log=$dir/$v-$r.log
@@ -77,13 +78,13 @@ else
 			"$TOP/scripts/check-log.py" "$log" >"$log.check" 2>&1 ||
 				{ cat "$log.check" >&2; die "floor boot $v run $r: its console log fails the checks (log: $log)"; }
 			line=$(grep -a 'contig-free-floor: ' "$log" | tail -1 | tr -d '\r')
-			re='contig-free-floor: order 9 loops ([0-9]+) ns per range: batched ([0-9]+) floor ([0-9]+) per-page ([0-9]+)'
+			re='contig-free-floor: order 9 loops ([0-9]+) ns per range: batched ([0-9]+) floor ([0-9]+) chunks ([0-9]+) per-page ([0-9]+)'
 			[[ $line =~ $re ]] ||
 				die "floor boot $v run $r: no result of the probe in $log (${line:-no contig-free-floor line}; is contig_free_floor= handled?)"
 			[ "${BASH_REMATCH[1]}" = "$LOOPS" ] ||
 				die "floor boot $v run $r: the probe ran ${BASH_REMATCH[1]} loops, not $LOOPS ($log)"
-			printf '%s\t%s\t%s\t%s\t%s\n' "${v%+floor}" "$r" "${BASH_REMATCH[2]}" \
-				"${BASH_REMATCH[3]}" "${BASH_REMATCH[4]}" >>"$data.tmp"
+			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${v%+floor}" "$r" "${BASH_REMATCH[2]}" \
+				"${BASH_REMATCH[3]}" "${BASH_REMATCH[4]}" "${BASH_REMATCH[5]}" >>"$data.tmp"
 		done
 	done
 	mv "$data.tmp" "$data"
@@ -97,11 +98,11 @@ for v in "${variants[@]}"; do
 	klist+="${klist:+; }$v: $(kver "$v")"
 done
 mkdir -p "$TOP/results/$BASE"
-report=$TOP/results/$BASE/floor-$PROFILE-$mode
+report=$TOP/results/$BASE/floor-$PROFILE-$(IFS=-; echo "${kernels[*]}")-$mode
 /usr/bin/python3 "$TOP/scripts/floor-report.py" --out "$report" \
-	--meta "command=make floor BASE=$BASE PROFILE=$PROFILE (scripts/floor.sh $mode, RUNS=$RUNS FLOOR_LOOPS=$LOOPS)" \
+	--meta "command=make floor BASE=$BASE PROFILE=$PROFILE FLOOR_VARIANTS=\"${kernels[*]}\" (scripts/floor.sh $mode, RUNS=$RUNS FLOOR_LOOPS=$LOOPS)" \
 	--meta "mode=$desc" \
-	--meta "probe=bases/$BASE/harness/probe-floor.patch on top of each kernel: contig_free_floor=$LOOPS at boot, order-9 blocks split into 512 pages, only the free timed" \
+	--meta "probe=bases/$BASE/harness/probe-floor.patch on top of each kernel: contig_free_floor=$LOOPS at boot, order-9 blocks split into 512 pages, only the free timed, each from drained pcp lists" \
 	--meta "runs=$RUNS boots per kernel, interleaved ${kernels[*]}" \
 	--meta "config=profile $PROFILE: kconfig/*.config, kconfig/{${PROFILE_DIRS// /,}}/, bases/$BASE/kconfig/" \
 	--meta "guest=$SMP vCPUs, $MEM, qemu $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //'), host $(nproc) cores" \
