@@ -30,14 +30,14 @@ def die(msg):
 def read_tsv(path):
     try:
         with open(path) as f:
-            lines = [l.rstrip("\n") for l in f if l.strip()]
+            lines = [(n, l.rstrip("\n")) for n, l in enumerate(f, 1) if l.strip()]
     except OSError as e:
         die(f"cannot read {path}: {e}")
     want = ["kernel", "run", *MEASURES]
-    if not lines or lines[0].split("\t") != want:
+    if not lines or lines[0][1].split("\t") != want:
         die(f"{path}: the first line must be the header {' '.join(want)}")
     data = {}
-    for n, line in enumerate(lines[1:], 2):
+    for n, line in lines[1:]:
         f = line.split("\t")
         if len(f) != len(want):
             die(f"{path}:{n}: {len(f)} fields, not {len(want)}")

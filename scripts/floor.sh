@@ -46,7 +46,7 @@ icount) export ICOUNT=1
 esac
 RUNS=${RUNS:-$runs_default} LOOPS=${FLOOR_LOOPS:-200}
 case "$RUNS" in ''|*[!0-9]*|0) die "RUNS must be a positive integer, not '$RUNS'" ;; esac
-case "$LOOPS" in ''|*[!0-9]*|0) die "FLOOR_LOOPS must be a positive integer, not '$LOOPS'" ;; esac
+[[ $LOOPS =~ ^[1-9][0-9]*$ ]] || die "FLOOR_LOOPS must be a positive integer (no leading 0), not '$LOOPS'"
 export SMP=${SMP:-2} MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-900}
 case "$PROFILE" in
 bench|nothp) ;;
@@ -55,17 +55,21 @@ esac
 export KARGS="kunit.enable=0 contig_free_floor=$LOOPS" KUNIT_FILTER=
 
 for v in "${variants[@]}"; do
-	[ -f "$OUT/$v/bzImage" ] || die "variant $v is not built: make floor PROFILE=$PROFILE"
+	[ -f "$OUT/$v/bzImage" ] && [ -f "$OUT/$v/info" ] ||
+		die "variant $v is not built: make floor PROFILE=$PROFILE"
 done
 /usr/bin/python3 -c 'import scipy' 2>/dev/null ||
 	die "/usr/bin/python3 lacks scipy: run make deps (scripts/deps.sh installs python3-scipy)"
 
-dir=$BUILDB/floor-$PROFILE/$mode
+# The data of a run, by profile, kernels and mode; REPORT_ONLY=1 takes the
+# kernels from FLOOR_VARIANTS and RUNS and FLOOR_LOOPS from the run.
+dir=$BUILDB/floor-$PROFILE/$(IFS=-; echo "${kernels[*]}")/$mode
 data=$dir/floor.tsv
 start=$(date +%s)
 if [ "${REPORT_ONLY:-0}" = 1 ]; then
-	[ -f "$data" ] || die "no previous run in $dir"
+	[ -f "$data" ] || die "no previous run of ${kernels[*]} ($PROFILE, $mode) in $dir"
 	secs=$(cat "$dir/seconds")
+	read -r RUNS LOOPS <"$dir/params"
 else
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -77,7 +81,7 @@ else
 				die "floor boot $v run $r failed (log: $log)"
 			"$TOP/scripts/check-log.py" "$log" >"$log.check" 2>&1 ||
 				{ cat "$log.check" >&2; die "floor boot $v run $r: its console log fails the checks (log: $log)"; }
-			line=$(grep -a 'contig-free-floor: ' "$log" | tail -1 | tr -d '\r')
+			line=$(grep -a 'contig-free-floor: ' "$log" | tail -1 | tr -d '\r' || true)
 			re='contig-free-floor: order 9 loops ([0-9]+) ns per range: batched ([0-9]+) floor ([0-9]+) chunks ([0-9]+) per-page ([0-9]+)'
 			[[ $line =~ $re ]] ||
 				die "floor boot $v run $r: no result of the probe in $log (${line:-no contig-free-floor line}; is contig_free_floor= handled?)"
@@ -90,6 +94,7 @@ else
 	mv "$data.tmp" "$data"
 	secs=$(( $(date +%s) - start ))
 	echo "$secs" >"$dir/seconds"
+	echo "$RUNS $LOOPS" >"$dir/params"
 fi
 
 kver() { sed -n 's/^kernel: //p' "$OUT/$1/info"; }
