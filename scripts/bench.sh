@@ -45,7 +45,7 @@ candidates)
 	for a in "${anchors[@]}"; do
 		[[ " $BENCH_PAIRS " == *" $a:cand-$n "* ]] || BENCH_PAIRS+=" $a:cand-$n"
 	done
-	BENCH_PUBLISHED= BENCH_TARGETS=none benchdir=bench-candidates ;;
+	BENCH_PUBLISHED='' BENCH_TARGETS=none benchdir=bench-candidates ;;
 *) die "BENCH_SET must be published or candidates, not '$BENCH_SET'" ;;
 esac
 if [ "${1:-}" = --variants ]; then
@@ -54,18 +54,8 @@ if [ "${1:-}" = --variants ]; then
 fi
 
 [ $# -eq 1 ] || die "usage: $0 tcg|icount"
-mode=$1
-case "$mode" in
-tcg) export ICOUNT=0 ACCEL=tcg
-     runs_default=5
-     desc="TCG, wall clock inside the guest (ktime): compare kernels only as ratios" ;;
-icount) export ICOUNT=1
-     runs_default=10
-     desc="TCG with -icount shift=0,sleep=off: virtual time = guest instructions executed; no cache, TLB or lock-contention costs" ;;
-*) die "MODE must be tcg or icount, not '$mode'" ;;
-esac
-RUNS=${RUNS:-$runs_default} SCALE=${SCALE:-50}
-case "$RUNS" in ''|*[!0-9]*|0) die "RUNS must be a positive integer, not '$RUNS'" ;; esac
+timing_mode "$1"
+SCALE=${SCALE:-50}
 export SMP=${SMP:-2} MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-1800}
 # The production-like kernels of make bench (kconfig/bench/); no KUnit at
 # boot and no debug options.

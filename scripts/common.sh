@@ -80,3 +80,20 @@ patches_add_kunit_suite() {
 	done
 	return 1
 }
+
+# timing_mode MODE (tcg | icount), for the timed runs of bench.sh and
+# floor.sh: set mode, ICOUNT (and ACCEL=tcg) for boot.sh, desc (how the
+# mode measures, for the reports) and RUNS (default: icount 10, tcg 5).
+timing_mode() {
+	mode=$1
+	case "$mode" in
+	tcg) export ICOUNT=0 ACCEL=tcg
+	     RUNS=${RUNS:-5}
+	     desc="TCG, wall clock inside the guest (ktime): compare kernels only as ratios" ;;
+	icount) export ICOUNT=1
+	     RUNS=${RUNS:-10}
+	     desc="TCG with -icount shift=0,sleep=off: virtual time = guest instructions executed; no cache, TLB or lock-contention costs" ;;
+	*) die "MODE must be tcg or icount, not '$mode'" ;;
+	esac
+	case "$RUNS" in ''|*[!0-9]*|0) die "RUNS must be a positive integer, not '$RUNS'" ;; esac
+}

@@ -34,18 +34,8 @@ if [ "${1:-}" = --variants ]; then
 fi
 
 [ $# -eq 1 ] || die "usage: $0 tcg|icount"
-mode=$1
-case "$mode" in
-tcg) export ICOUNT=0 ACCEL=tcg
-     runs_default=5
-     desc="TCG, wall clock inside the guest (ktime): compare kernels only as ratios" ;;
-icount) export ICOUNT=1
-     runs_default=10
-     desc="TCG with -icount shift=0,sleep=off: virtual time = guest instructions executed; no cache, TLB or lock-contention costs" ;;
-*) die "MODE must be tcg or icount, not '$mode'" ;;
-esac
-RUNS=${RUNS:-$runs_default} LOOPS=${FLOOR_LOOPS:-200}
-case "$RUNS" in ''|*[!0-9]*|0) die "RUNS must be a positive integer, not '$RUNS'" ;; esac
+timing_mode "$1"
+LOOPS=${FLOOR_LOOPS:-200}
 [[ $LOOPS =~ ^[1-9][0-9]*$ ]] || die "FLOOR_LOOPS must be a positive integer (no leading 0), not '$LOOPS'"
 export SMP=${SMP:-2} MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-900}
 case "$PROFILE" in
