@@ -6,9 +6,7 @@
 # Environment: MEM (2G), SMP (2), ACCEL (auto|kvm|tcg), ICOUNT (0|1: TCG with
 # -icount shift=0,sleep=off), TIMEOUT (900), KARGS (extra kernel args),
 # KUNIT_FILTER (kunit.filter_glob), LOOPS (test_vmalloc loops for smoke),
-# BENCH_ROWS (rows file for the bench plan), NUMA (the size of node 0, e.g.
-# 1026M: a guest of two NUMA nodes, node 1 holding the rest of MEM, CPU 0
-# in node 0 and the others in node 1; empty: one node).
+# BENCH_ROWS (rows file for the bench plan).
 . "$(dirname "$0")/common.sh"
 
 [ $# -eq 3 ] || die "usage: $0 VARIANT PLAN LOG"
@@ -43,36 +41,11 @@ append="console=ttyS0 panic=-1 oops=panic loglevel=7 harness.variant=$variant ha
 [ -n "${KUNIT_FILTER:-}" ] && append+=" kunit.filter_glob=$KUNIT_FILTER"
 [ -n "${KARGS:-}" ] && append+=" $KARGS"
 
-# A size in MiB: N, NM or NG.
-mib() {
-	case "$1" in
-	*[Gg]) echo $(( ${1%[Gg]} * 1024 )) ;;
-	*[Mm]) echo "${1%[Mm]}" ;;
-	*) echo "$1" ;;
-	esac
-}
-numa=()
-desc=$MEM
-if [ -n "${NUMA:-}" ]; then
-	[[ "$MEM" =~ ^[0-9]+[MmGg]?$ && "$NUMA" =~ ^[0-9]+[MmGg]?$ ]] ||
-		die "NUMA=$NUMA and MEM=$MEM must be sizes such as 1026M or 2G"
-	total=$(mib "$MEM") node0=$(mib "$NUMA")
-	[ "$node0" -gt 0 ] && [ "$node0" -lt "$total" ] ||
-		die "NUMA=$NUMA: node 0 must be smaller than MEM=$MEM"
-	cpus0=,cpus=0 cpus1=
-	[ "$SMP" -ge 2 ] && cpus1=,cpus=1-$((SMP - 1))
-	numa=(-object "memory-backend-ram,id=node0,size=${node0}M"
-	      -object "memory-backend-ram,id=node1,size=$((total - node0))M"
-	      -numa "node,nodeid=0,memdev=node0$cpus0"
-	      -numa "node,nodeid=1,memdev=node1$cpus1")
-	desc="$MEM in nodes of ${node0}M and $((total - node0))M"
-fi
-
 mkdir -p "$(dirname "$log")"
-note "booting $variant (plan $plan, $mode, ${SMP} CPUs, $desc) -> $log"
+note "booting $variant (plan $plan, $mode, ${SMP} CPUs, $MEM) -> $log"
 start=$(date +%s)
 rc=0
-timeout -k 10 "$TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m "$MEM" -smp "$SMP" "${numa[@]}" \
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m "$MEM" -smp "$SMP" \
 	-bios qboot.rom -display none -monitor none -no-reboot \
 	-serial "file:$log" -kernel "$kernel" -initrd "$initrd" \
 	-append "$append" </dev/null || rc=$?

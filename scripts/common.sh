@@ -56,10 +56,6 @@ base_tag() { echo "debian-$(echo "$1" | tr '~' '_')"; }
 # is for the test and high-order allocations have to fail and fall back.
 pressure_mem() { echo "${PRESSURE_MEM:-384M}"; }
 pressure_kargs() { echo "${1:+$1 }cma=0 kunit.enable=0"; }
-# The other plans boot two NUMA nodes (boot.sh NUMA=), node 0 of TEST_NUMA:
-# 1026 MiB puts the node border inside a MAX_PAGE_ORDER block, the border
-# the KUnit suite frees across (x86-64's zone borders are all aligned).
-TEST_NUMA=${TEST_NUMA-1026M}
 
 # read_series: set SERIES to the patch names of patches/series, in order
 # (comments and blank lines skipped). A missing series, or one that lists no

@@ -9,15 +9,13 @@
 # lost config symbol must not drop the requirement.
 # The log is LOG (default build/logs/VARIANT-PLAN.log), its JSON result is
 # beside it (LOG with .json for .log). Plan pressure boots with the pressure
-# settings of common.sh (PRESSURE_MEM, no CMA, no KUnit) on top of KARGS,
-# in one NUMA node; the other plans in two, node 0 of TEST_NUMA (common.sh).
+# settings of common.sh (PRESSURE_MEM, no CMA, no KUnit) on top of KARGS.
 # The log is checked even when the boot failed (a timeout, a qemu error);
 # the run fails if either did.
 # Usage: scripts/run.sh [--patches-of VARIANT] VARIANT PLAN [LOG]
 #   --patches-of: the variant whose patches the kernel VARIANT was built from
 #   (reliability.sh builds variant series as series-vm, ...; default VARIANT)
-# Environment: as boot.sh; KARGS (init_on_free=1), KUNIT_FILTER (the base's KUNIT_GLOB),
-# NUMA (TEST_NUMA)
+# Environment: as boot.sh; KARGS (init_on_free=1), KUNIT_FILTER (the base's KUNIT_GLOB)
 . "$(dirname "$0")/common.sh"
 
 usage="usage: $0 [--patches-of VARIANT] VARIANT PLAN [LOG]"
@@ -46,11 +44,9 @@ if [ "$plan" != pressure ]; then
 	fi
 fi
 if [ "$plan" = pressure ]; then
-	export MEM KARGS NUMA=
+	export MEM KARGS
 	MEM=$(pressure_mem)
 	KARGS=$(pressure_kargs "$KARGS")
-else
-	export NUMA=${NUMA-$TEST_NUMA}
 fi
 
 # A result of an earlier run must not pass for this one's.

@@ -957,41 +957,6 @@ class BootTest(ScriptTestCase):
         proc = self.boot("ok", ACCEL="xen")
         self.assertFails(proc, "ACCEL must be auto, kvm or tcg, not 'xen'")
 
-    def test_one_numa_node_unless_asked(self):
-        self.assertSucceeds(self.boot("ok"))
-        args = read(self.args).splitlines()
-        self.assertNotIn("-numa", args)
-        self.assertNotIn("-object", args)
-
-    def test_two_numa_nodes(self):
-        proc = self.boot("ok", MEM="2G", SMP=2, NUMA="1026M")
-        self.assertSucceeds(proc)
-        self.assertIn("2G in nodes of 1026M and 1022M", proc.stderr)
-        args = read(self.args).splitlines()
-        self.assertEqual(args[args.index("-m") + 1], "2G")
-        objects = [args[i + 1] for i, a in enumerate(args) if a == "-object"]
-        nodes = [args[i + 1] for i, a in enumerate(args) if a == "-numa"]
-        self.assertEqual(objects, ["memory-backend-ram,id=node0,size=1026M",
-                                   "memory-backend-ram,id=node1,size=1022M"])
-        self.assertEqual(nodes, ["node,nodeid=0,memdev=node0,cpus=0",
-                                 "node,nodeid=1,memdev=node1,cpus=1-1"])
-        # One CPU: node 1 has memory only.
-        self.assertSucceeds(self.boot("ok", MEM="2048M", SMP=1, NUMA="1026"))
-        args = read(self.args).splitlines()
-        self.assertEqual([args[i + 1] for i, a in enumerate(args) if a == "-numa"],
-                         ["node,nodeid=0,memdev=node0,cpus=0", "node,nodeid=1,memdev=node1"])
-
-    def test_bad_numa_sizes(self):
-        for mem, numa, msg in (("2G", "2G", "NUMA=2G: node 0 must be smaller than MEM=2G"),
-                               ("256M", "1026M", "NUMA=1026M: node 0 must be smaller than MEM=256M"),
-                               ("2G", "1.5G", "NUMA=1.5G and MEM=2G must be sizes such as 1026M or 2G")):
-            with self.subTest(mem=mem, numa=numa):
-                if os.path.exists(self.args):
-                    os.remove(self.args)
-                proc = self.boot("ok", MEM=mem, NUMA=numa)
-                self.assertFails(proc, msg)
-                self.assertFalse(os.path.exists(self.args), "qemu was started")
-
 
 # --------------------------------------------------------------------------
 # bisect-build.sh and checkpatch.sh: the series must exist and list patches
@@ -1049,7 +1014,7 @@ RUN_SERIES = {
 FAKE_BOOT = r"""#!/bin/bash
 # Fake scripts/boot.sh VARIANT PLAN LOG: records its call, writes a console
 # log; FAKE_BOOT_MODE: ok | fail (log written, exit 1) | nolog (exit 1).
-echo "boot $1 $2 $3 MEM=$MEM KARGS=$KARGS KUNIT_FILTER=$KUNIT_FILTER NUMA=${NUMA-unset}" >>"$FAKE_CALLS"
+echo "boot $1 $2 $3 MEM=$MEM KARGS=$KARGS KUNIT_FILTER=$KUNIT_FILTER" >>"$FAKE_CALLS"
 [ "${FAKE_BOOT_MODE:-ok}" = nolog ] && { echo "fake boot: not built" >&2; exit 1; }
 mkdir -p "$(dirname "$3")"
 echo "harness: start variant=$1 plan=$2" >"$3"
@@ -1198,21 +1163,6 @@ class RunTest(ScriptTestCase):
         self.assertIn("--expect-vmalloc", args)
         boot, = self.t.calls_of("boot")
         self.assertIn(" MEM=384M KARGS=init_on_free=1 cma=0 kunit.enable=0 ", boot)
-        self.assertTrue(boot.endswith(" NUMA="), "the pressure guest has one node: " + boot)
-
-    def test_other_plans_boot_two_numa_nodes(self):
-        for plan in ("smoke", "boot"):
-            with self.subTest(plan=plan):
-                self.t.reset()
-                self.check_args("series", plan)
-                boot, = self.t.calls_of("boot")
-                self.assertTrue(boot.endswith(" NUMA=1026M"), boot)
-        # The caller's choice is kept: empty for one node.
-        self.t.reset()
-        self.t.give("series-smoke", result())
-        self.assertSucceeds(self.t.run("run.sh", "series", "smoke", NUMA=""))
-        boot, = self.t.calls_of("boot")
-        self.assertTrue(boot.endswith(" NUMA="), boot)
 
     def test_a_failed_boot_is_checked_and_fails(self):
         self.t.give("series-smoke", result())
