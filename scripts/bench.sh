@@ -141,10 +141,15 @@ for v in "${variants[@]}"; do
 	kernels+=("$v: $(kver "$v")")
 done
 contig_mask=$(sed -n 's/^contig_free .*run_test_mask=\([0-9]*\).*/\1/p' "$rows")
+command="make bench" set_meta=()
+if [ "${BENCH_SET:-published}" = candidates ]; then
+	command="make bench-candidates"
+	set_meta=(--meta "candidates=$(git -C "$TOP" log -1 --format='%h %cs' -- "$CANDIDATES") (bases/$BASE/candidates/ at that project commit$(git -C "$TOP" status --porcelain -- "$CANDIDATES" | grep -q . && echo ', with uncommitted changes'))")
+fi
 rc=0
 /usr/bin/python3 "$TOP/scripts/bench-report.py" --mode "$mode" \
 	--out "$report" "${report_args[@]}" \
-	--meta "command=make bench BASE=$BASE (scripts/bench.sh $mode, RUNS=$RUNS SCALE=$SCALE)" \
+	--meta "command=$command BASE=$BASE (${BENCH_SET:+BENCH_SET=$BENCH_SET }scripts/bench.sh $mode, RUNS=$RUNS SCALE=$SCALE)" \
 	--meta "mode=$desc" \
 	--meta "runs=$RUNS per kernel, interleaved $(joined , "${variants[@]}" | sed 's/,/, /g')" \
 	--meta "loop scale=published loop counts / $SCALE (labels show the loops used); one test per module load, nr_threads=1" \
@@ -154,6 +159,7 @@ rc=0
 	--meta "base=$BASE_PKG $(cat "$BUILDB/base-version")" \
 	--meta "kernels=$(joined ';' "${kernels[@]}" | sed 's/;/; /g')" \
 	--meta "series=$(git -C "$TOP" log -1 --format='%h %cs' -- "$PATCHES") (bases/$BASE/patches/ at that project commit)" \
+	"${set_meta[@]}" \
 	--meta "duration=${secs}s for $((RUNS * ${#variants[@]})) boots" \
 	--meta "date=$(date -u +%Y-%m-%d)" \
 	"$dir"/*.log.json || rc=$?
