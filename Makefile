@@ -39,7 +39,7 @@ endif
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
-.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates floor export \
+.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates floor pcp export \
 	checkpatch bisect test-harness clean distclean
 
 all: deps base
@@ -69,6 +69,7 @@ help:
 #   bench        the base's comparison (BENCH_VARIANTS; RUNS, SCALE, BENCH_MODES)
 #   bench-candidates  bases/BASE/candidates/ patch by patch (cand-N kernels)
 #   floor        the batched free against its floor (FLOOR_VARIANTS; PROFILE=nothp: no THP)
+#   pcp          batched frees and the pcp lists (PCP_VARIANTS, PCP_MEMS, RUNS, PCP_MODES)
 #   export       regenerate bases/BASE/patches/ from build/BASE/linux's base..EXPORT_REF
 #   check-full   check + per base: the rest of bisect, the reliability matrix,
 #                every mutant, skip-prepare against matrix entry vm
@@ -204,6 +205,18 @@ floor: deps base
 		$(S)/apply.sh $$v && PROFILE=$(FLOOR_PROFILE) $(S)/build.sh $$v || exit 1; \
 	done
 	rc=0; for m in $(BENCH_MODES); do PROFILE=$(FLOOR_PROFILE) $(S)/floor.sh $$m || rc=1; done; exit $$rc
+
+# What batched frees do to the pcp lists (free_high): test_vmalloc rows with a
+# thread per CPU in the base's PCP_VARIANTS, pcp traffic counted by
+# tracepoints, in a guest of each size of PCP_MEMS:
+# results/BASE/pcp-KERNELS-MEM-MODE.{md,json}.
+PCP_MODES ?= icount
+PCP_MEMS ?= 512M 2G
+pcp: deps base
+	for v in $$($(S)/pcp.sh --variants); do \
+		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
+	done
+	rc=0; for mem in $(PCP_MEMS); do for m in $(PCP_MODES); do MEM=$$mem PROFILE=bench $(S)/pcp.sh $$m || rc=1; done; done; exit $$rc
 
 # The candidates (bases/BASE/candidates/, not yet in the series), measured
 # patch by patch against the base's BENCH_CANDIDATE_ANCHORS in one run:

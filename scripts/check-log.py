@@ -227,7 +227,10 @@ MAX_DIAG = 30
 #   pressure  a "pressure ..." row, the vmstat line, the buddyinfo notes and
 #             "bench fragmentation ..." logged before the run
 #   boot      nothing more (KUnit only)
-PLANS = ("smoke", "bench", "stress", "pressure", "boot")
+#   pcp       at least one row, and one "bench pcp row=..." line per row
+#             whose tracepoint counts are all numbers
+PLANS = ("smoke", "bench", "stress", "pressure", "boot", "pcp")
+PCP_COUNTS = ("drain0", "drain1", "drain2", "drain3", "drain9", "take0")
 
 
 def split_messages(text):
@@ -730,6 +733,16 @@ def check_plan(log, reasons):
             missing.append("no vmstat line")
         if "fragmentation" not in bench:
             missing.append("no 'bench fragmentation' line")
+    elif plan == "pcp":
+        pcp = [b for b in log.bench if b["name"] == "pcp"]
+        if not log.rows:
+            missing.append("no test_vmalloc row")
+        elif len(pcp) != len(log.rows):
+            missing.append(f"{len(pcp)} 'bench pcp' lines for {len(log.rows)} rows")
+        for b in pcp:
+            bad = [k for k in PCP_COUNTS if not isinstance(b.get(k), int)]
+            if bad:
+                missing.append(f"bench pcp row={b.get('row')}: no count of {', '.join(bad)}")
     for text in missing:
         reasons.append(f"plan {plan}: {text}")
 

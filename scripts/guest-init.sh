@@ -423,6 +423,97 @@ pressure_plan() {
 	wait
 }
 
+# The pcp plan: the rows of /bench-rows, each followed by the pcp traffic it
+# caused (issue point d: batched frees of order-1..3 chunks feed the pcp
+# free_high heuristic, which order-0 frees never did). Counted with
+# tracepoints, one tracefs instance per count with a filter, so that each
+# instance's "entries-written" (which includes what its small buffer
+# overwrote) is the number of events:
+#   drainN  kmem:mm_page_pcpu_drain, order N: a block of order N that left
+#           a pcp list for the buddy (free_pcppages_bulk())
+#   takeN   kmem:mm_page_alloc_zone_locked, order N: a block of order N
+#           taken from the buddy under the zone lock (pcp refills included)
+# and pcp->high, pcp->count of every CPU in the largest zone (/proc/zoneinfo),
+# sampled every 0.1 s during the row: the lowest high, the high at the end
+# (summed over CPUs), the highest count.
+PCP_COUNTERS="drain0:mm_page_pcpu_drain:0 drain1:mm_page_pcpu_drain:1 drain2:mm_page_pcpu_drain:2 drain3:mm_page_pcpu_drain:3 drain9:mm_page_pcpu_drain:9 take0:mm_page_alloc_zone_locked:0"
+
+# pcp_zone: the name of the zone with the most managed pages.
+pcp_zone() {
+	awk '$1 == "Node" { z = $4 } $1 == "managed" && $2 + 0 > m { m = $2 + 0; best = z }
+		END { print best }' /proc/zoneinfo
+}
+
+# pcp_sample ZONE: "high count" of each CPU of ZONE, one line each.
+pcp_sample() {
+	awk -v z="$1" '$1 == "Node" { in_z = ($4 == z) }
+		in_z && $1 == "count:" { c = $2 }
+		in_z && $1 == "high:" { print $2, c }' /proc/zoneinfo
+}
+
+pcp_trace_start() {
+	[ -d $TRACEFS/events ] || mount -t tracefs tracefs $TRACEFS 2>/dev/null
+	for c in $PCP_COUNTERS; do
+		name=${c%%:*} ev=${c#*:}
+		order=${ev#*:} ev=${ev%%:*}
+		d=$TRACEFS/instances/$name
+		[ -d $TRACEFS/events/kmem/$ev ] || { log "error pcp: no tracepoint kmem:$ev (needs CONFIG_FTRACE)"; return 1; }
+		mkdir -p $d && echo 4 > $d/buffer_size_kb &&
+			echo "order == $order" > $d/events/kmem/$ev/filter &&
+			echo 1 > $d/events/kmem/$ev/enable ||
+			{ log "error pcp: cannot set up the tracefs instance $name"; return 1; }
+	done
+}
+
+# pcp_counts: "NAME=EVENTS ..." since the last pcp_reset.
+pcp_counts() {
+	for c in $PCP_COUNTERS; do
+		name=${c%%:*}
+		n=$(head -n 5 $TRACEFS/instances/$name/trace |
+			sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p')
+		printf '%s=%s ' "$name" "${n:-?}"
+	done
+}
+
+pcp_reset() {
+	for c in $PCP_COUNTERS; do
+		echo > $TRACEFS/instances/${c%%:*}/trace
+	done
+}
+
+pcp_plan() {
+	pcp_trace_start || return 0
+	zone=$(pcp_zone)
+	# The pcp limits of CPU 0 (free_high needs free_count, capped at
+	# batch << CONFIG_PCP_BATCH_SCALE_MAX, to reach batch + high_min / 2).
+	log "bench pcp_zone zone=$zone $(awk -v z="$zone" '$1 == "Node" { in_z = ($4 == z) }
+		in_z && $1 == "cpu:" { n++ }
+		in_z && n == 1 && $1 ~ /^(batch|high_min|high_max):$/ { sub(/:$/, "", $1); printf "%s=%s ", $1, $2 }' /proc/zoneinfo)"
+	while IFS='|' read -r label params; do
+		[ -n "$label" ] || continue
+		settle
+		pcp_sample "$zone" > /tmp/pcp-before
+		rm -f /tmp/pcp-stop /tmp/pcp-samples
+		pcp_reset
+		( while [ ! -e /tmp/pcp-stop ]; do
+			pcp_sample "$zone" >> /tmp/pcp-samples
+			sleep 0.1
+		done ) &
+		spid=$!
+		# shellcheck disable=SC2086
+		vmalloc_row "$label" $params
+		counts=$(pcp_counts)
+		touch /tmp/pcp-stop
+		wait $spid
+		pcp_sample "$zone" > /tmp/pcp-after
+		stats=$(cat /tmp/pcp-before /tmp/pcp-samples /tmp/pcp-after 2>/dev/null |
+			awk 'NR == 1 || $1 < lo { lo = $1 } $2 > hc { hc = $2 } END { printf "high_low=%d count_high=%d", lo, hc }')
+		ends=$(awk '{ h += $1; c += $2 } END { printf "high_end=%d count_end=%d", h, c }' /tmp/pcp-after)
+		starts=$(awk '{ h += $1 } END { printf "high_start=%d", h }' /tmp/pcp-before)
+		log "bench pcp row=$(echo "$label" | tr ' ' _) zone=$zone $counts$stats $starts $ends samples=$(( $(wc -l < /tmp/pcp-samples) / ncpu ))"
+	done < /bench-rows
+}
+
 case "$plan" in
 smoke)
 	vmalloc_row "smoke t:$ncpu l:$loops" run_test_mask=$SMOKE_MASK \
@@ -441,6 +532,9 @@ stress)
 	;;
 pressure)
 	pressure_plan
+	;;
+pcp)
+	pcp_plan
 	;;
 boot)
 	;;
