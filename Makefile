@@ -39,7 +39,7 @@ endif
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
-.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates floor pcp export \
+.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates floor pcp latency export \
 	checkpatch bisect test-harness clean distclean
 
 all: deps base
@@ -70,6 +70,7 @@ help:
 #   bench-candidates  bases/BASE/candidates/ patch by patch (cand-N kernels)
 #   floor        the batched free against its floor (FLOOR_VARIANTS; PROFILE=nothp: no THP)
 #   pcp          batched frees and the pcp lists (PCP_VARIANTS, PCP_MEMS, RUNS, PCP_MODES)
+#   latency      wake-up delays while vfree()/vmalloc() run (LATENCY_VARIANTS, RUNS; 6.12)
 #   export       regenerate bases/BASE/patches/ from build/BASE/linux's base..EXPORT_REF
 #   check-full   check + per base: the rest of bisect, the reliability matrix,
 #                every mutant, skip-prepare against matrix entry vm
@@ -217,6 +218,17 @@ pcp: deps base
 		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
 	done
 	rc=0; for mem in $(PCP_MEMS); do for m in $(PCP_MODES); do MEM=$$mem PROFILE=bench $(S)/pcp.sh $$m || rc=1; done; done; exit $$rc
+
+# How long vfree() and vmalloc() of a large area run without a reschedule
+# point, under a kernel without involuntary preemption in the kernel (6.12):
+# a SCHED_FIFO thread's wake-up delays on the CPU that frees, in the base's
+# LATENCY_VARIANTS: results/BASE/latency-KERNELS-MODE.{md,json}.
+LATENCY_MODES ?= icount
+latency: deps base
+	for v in $$($(S)/latency.sh --variants); do \
+		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
+	done
+	rc=0; for m in $(LATENCY_MODES); do PROFILE=bench $(S)/latency.sh $$m || rc=1; done; exit $$rc
 
 # The candidates (bases/BASE/candidates/, not yet in the series), measured
 # patch by patch against the base's BENCH_CANDIDATE_ANCHORS in one run:

@@ -7,8 +7,9 @@ usage: check-log.py [--kernel-tree DIR] [--expect-kunit SUITE] [--expect-vmalloc
 The guest init (scripts/guest-init.sh) writes these markers into the kernel
 log through /dev/kmsg, so they appear as "[    2.000000] harness: ...":
   harness: start variant=<name> plan=<plan>  first marker; plan is one of
-                                  smoke, bench, stress, pressure, boot (each
-                                  has its own requirements: PLANS below)
+                                  smoke, bench, stress, pressure, boot, pcp,
+                                  latency (each has its own requirements:
+                                  PLANS below)
   harness: vmalloc-row <label>    the next test_vmalloc.ko load is row <label>
                                   (free text: the row's name in reports)
   harness: vmalloc-expect summaries=N [tests=T threads=W]
@@ -229,7 +230,9 @@ MAX_DIAG = 30
 #   boot      nothing more (KUnit only)
 #   pcp       at least one row, and one "bench pcp row=..." line per row
 #             whose tracepoint counts are all numbers
-PLANS = ("smoke", "bench", "stress", "pressure", "boot", "pcp")
+#   latency   at least one row, and one "bench latency row=..." line per
+#             row with its max_us and samples (at least one)
+PLANS = ("smoke", "bench", "stress", "pressure", "boot", "pcp", "latency")
 PCP_COUNTS = ("drain0", "drain1", "drain2", "drain3", "drain9", "take0")
 
 
@@ -740,9 +743,19 @@ def check_plan(log, reasons):
         elif len(pcp) != len(log.rows):
             missing.append(f"{len(pcp)} 'bench pcp' lines for {len(log.rows)} rows")
         for b in pcp:
-            bad = [k for k in PCP_COUNTS if not isinstance(b.get(k), int)]
+            bad = [k for k in PCP_COUNTS + ("high_low", "high_end") if not isinstance(b.get(k), int)]
             if bad:
                 missing.append(f"bench pcp row={b.get('row')}: no count of {', '.join(bad)}")
+    elif plan == "latency":
+        lat = [b for b in log.bench if b["name"] == "latency"]
+        if not log.rows:
+            missing.append("no test_vmalloc row")
+        elif len(lat) != len(log.rows):
+            missing.append(f"{len(lat)} 'bench latency' lines for {len(log.rows)} rows")
+        for b in lat:
+            if not isinstance(b.get("max_us"), int) or not isinstance(b.get("samples"), int) \
+                    or b["samples"] < 1:
+                missing.append(f"bench latency row={b.get('row')}: no max_us, or no sample")
     for text in missing:
         reasons.append(f"plan {plan}: {text}")
 

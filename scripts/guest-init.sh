@@ -514,6 +514,38 @@ pcp_plan() {
 	done < /bench-rows
 }
 
+# The latency plan: each row of /bench-rows with guest-latency running on
+# CPU 0 at SCHED_FIFO 99, waking every millisecond: its longest wake-up
+# delay during the row ("bench latency row=... max_us=..."). In a guest of
+# one CPU, the row's worker and the thread share it, so under a kernel
+# without involuntary preemption in the kernel the delay is the longest
+# stretch the worker ran without a reschedule point (e.g. vfree() of a large
+# area under init_on_free, which zeroes every page it frees).
+latency_plan() {
+	while IFS='|' read -r label params; do
+		[ -n "$label" ] || continue
+		settle
+		rm -f /tmp/lat-ready /tmp/lat-stop
+		guest-latency 0 1000 /tmp/lat-ready /tmp/lat-stop > /tmp/lat.out 2>&1 &
+		lpid=$!
+		i=0
+		while [ ! -e /tmp/lat-ready ] && [ $i -lt 50 ] && kill -0 $lpid 2>/dev/null; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if [ ! -e /tmp/lat-ready ]; then
+			log "error guest-latency did not start: $(cat /tmp/lat.out)"
+			kill $lpid 2>/dev/null
+			return 0
+		fi
+		# shellcheck disable=SC2086
+		vmalloc_row "$label" $params
+		touch /tmp/lat-stop
+		wait $lpid
+		log "bench latency row=$(echo "$label" | tr ' ' _) $(cat /tmp/lat.out)"
+	done < /bench-rows
+}
+
 case "$plan" in
 smoke)
 	vmalloc_row "smoke t:$ncpu l:$loops" run_test_mask=$SMOKE_MASK \
@@ -535,6 +567,9 @@ pressure)
 	;;
 pcp)
 	pcp_plan
+	;;
+latency)
+	latency_plan
 	;;
 boot)
 	;;

@@ -17,6 +17,7 @@ significant when p < 0.05).
 import argparse
 import json
 import math
+import re
 import sys
 
 from scipy import stats
@@ -32,6 +33,12 @@ MEASURES = (
     ("high_low", "lowest pcp->high of a CPU", lambda b: b["high_low"]),
     ("high_end", "pcp->high after the row (sum of CPUs)", lambda b: b["high_end"]),
 )
+
+
+def label(row):
+    """The row's label: the guest logs it with "_" for each space, and an
+    "_" before a "key:" word is one of those (test names have "_" too)."""
+    return re.sub(r"_(?=[a-z]+:)", " ", str(row))
 
 
 def die(msg):
@@ -62,7 +69,7 @@ def load(paths, kernels):
             missing = [c for c in COUNTS + ("high_low", "high_end") if not isinstance(b.get(c), int)]
             if missing:
                 die(f"{path}: row {b.get('row')}: no number for {', '.join(missing)}")
-            row = str(b["row"]).replace("_", " ")
+            row = label(b["row"])
             if row not in data:
                 data[row] = {}
                 rows.append(row)

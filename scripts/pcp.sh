@@ -53,7 +53,7 @@ start=$(date +%s)
 if [ "${REPORT_ONLY:-0}" = 1 ]; then
 	[ -f "$rows" ] || die "no previous run of ${variants[*]} ($mode) in $dir"
 	secs=$(cat "$dir/seconds")
-	read -r RUNS SCALE <"$dir/params"
+	read -r RUNS SCALE SMP <"$dir/params"
 else
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -78,7 +78,7 @@ else
 	done
 	secs=$(( $(date +%s) - start ))
 	echo "$secs" >"$dir/seconds"
-	echo "$RUNS $SCALE" >"$dir/params"
+	echo "$RUNS $SCALE $SMP" >"$dir/params"
 fi
 
 kver() { sed -n 's/^kernel: //p' "$OUT/$1/info"; }

@@ -129,7 +129,7 @@ FAILING = {
     # -- "done" alone does not pass: what each plan must have logged.
     "smoke_no_row.log": ["plan smoke: 0 'smoke ...' rows, expected 1"],
     "bench_no_rows.log": ["plan bench: no test_vmalloc row"],
-    "unknown_plan.log": ["unknown plan 'benchmark' (known: smoke, bench, stress, pressure, boot)"],
+    "unknown_plan.log": ["unknown plan 'benchmark' (known: smoke, bench, stress, pressure, boot, pcp, latency)"],
     "stress_no_warmup.log": ["plan stress: 0 'warmup ...' rows, expected 1"],
     "stress_no_stress_row.log": ["plan stress: 0 'stress ...' rows, expected 1"],
     "stress_no_faults_row.log": [
@@ -1172,7 +1172,7 @@ class InitramfsIds(unittest.TestCase):
                     "f=$(sed -n 's|^file /vmalloc-ids \\([^ ]*\\) .*|\\1|p' \"$1\")\n"
                     f'[ -z "$f" ] || cp "$f" {self.capture}\n')
         os.chmod(gen, 0o755)
-        for helper in ("guest-insmod", "guest-fragment"):   # newer than their sources
+        for helper in ("guest-insmod", "guest-fragment", "guest-latency"):   # newer than their sources
             exe = os.path.join(self.build, helper)
             with open(exe, "w") as f:
                 f.write("#!/bin/sh\n")

@@ -1,0 +1,102 @@
+#!/bin/bash
+# Measure how long vfree() and vmalloc() run without a reschedule point:
+# boot each kernel of LATENCY_VARIANTS (base.conf; 6.12: base series
+# unbounded, the production-like kernels of PROFILE=bench), interleaved,
+# RUNS times each in one timing MODE, with the guest plan latency in a guest
+# of one CPU: test_vmalloc rows of large areas (LATENCY_PAGES pages, one
+# thread, init_on_free=1 so that every freed page is zeroed) while
+# guest-latency, a SCHED_FIFO thread on the same CPU, wakes every
+# millisecond; its longest wake-up delay per row is the longest stretch the
+# worker ran in the kernel without a reschedule point (the kernels have no
+# involuntary preemption in the kernel: PREEMPT_VOLUNTARY). Checks every
+# console log and writes results/$BASE/latency-KERNELS-MODE.{md,json} with
+# scripts/latency-report.py (KERNELS: LATENCY_VARIANTS joined by "-").
+# Usage: scripts/latency.sh MODE          (MODE: tcg | icount)
+#        scripts/latency.sh --variants    (print the kernels it boots)
+# Environment: LATENCY_VARIANTS, RUNS (icount 3, tcg 3), LATENCY_PAGES
+# (65536: 256 MiB), LATENCY_LOOPS (4), MEM (2G), TIMEOUT (1800),
+# REPORT_ONLY=1 (remake the report from the last run's logs)
+. "$(dirname "$0")/common.sh"
+
+read -ra variants <<<"${LATENCY_VARIANTS:-}"
+[ ${#variants[@]} -ge 2 ] ||
+	die "base $BASE: LATENCY_VARIANTS (bases/$BASE/base.conf) must name at least two kernels, not '${LATENCY_VARIANTS:-}'"
+if [ "${1:-}" = --variants ]; then
+	echo "${variants[*]}"
+	exit 0
+fi
+[ $# -eq 1 ] || die "usage: $0 tcg|icount"
+RUNS=${RUNS:-3}
+timing_mode "$1"
+pages=${LATENCY_PAGES:-65536} loops=${LATENCY_LOOPS:-4}
+[[ $pages =~ ^[1-9][0-9]*$ ]] || die "LATENCY_PAGES must be a positive integer, not '$pages'"
+[[ $loops =~ ^[1-9][0-9]*$ ]] || die "LATENCY_LOOPS must be a positive integer, not '$loops'"
+export SMP=1 MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-1800}
+[ "$PROFILE" = bench ] || die "the latency study boots the kernels of PROFILE=bench (make latency builds them), not '$PROFILE'"
+export KARGS="kunit.enable=0 init_on_free=1" KUNIT_FILTER=
+for v in "${variants[@]}"; do
+	[ -f "$OUT/$v/bzImage" ] && [ -f "$OUT/$v/info" ] || die "variant $v is not built: make latency"
+	grep -q '^CONFIG_PREEMPT_VOLUNTARY=y\|^CONFIG_PREEMPT_NONE=y' "$OUT/$v/config" ||
+		die "variant $v is preemptible in the kernel ($OUT/$v/config has neither PREEMPT_NONE nor PREEMPT_VOLUNTARY): a missing reschedule point delays nothing there"
+done
+/usr/bin/python3 -c 'import scipy' 2>/dev/null ||
+	die "/usr/bin/python3 lacks scipy: run make deps (scripts/deps.sh installs python3-scipy)"
+
+dir=$BUILDB/latency/$(IFS=-; echo "${variants[*]}")/$mode
+rows=$dir/rows.txt
+start=$(date +%s)
+if [ "${REPORT_ONLY:-0}" = 1 ]; then
+	[ -f "$rows" ] || die "no previous run of ${variants[*]} ($mode) in $dir"
+	secs=$(cat "$dir/seconds")
+	read -r RUNS pages loops <"$dir/params"
+else
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	# fix_size_alloc_test's mask from each kernel's own test_vmalloc.c.
+	for v in "${variants[@]}"; do
+		src=$dir/test_vmalloc-$v.c
+		git -C "$TREE" show "variant/$v:lib/test_vmalloc.c" >"$src" 2>/dev/null ||
+			die "no lib/test_vmalloc.c on branch variant/$v of $TREE: make latency applies and builds every variant"
+		"$TOP/scripts/bench-rows.sh" --source "$src" |
+			sed -n "s/^fix_size p:1 l:[0-9]*|run_test_mask=\([0-9]*\) .*/fix_size p:$pages l:$loops|run_test_mask=\1 test_loop_count=$loops nr_threads=1 nr_pages=$pages/p" \
+			>"$dir/rows-$v.txt" || die "cannot make the rows of variant $v (from $src)"
+		[ -s "$dir/rows-$v.txt" ] || die "no fix_size row for variant $v (from $src)"
+		cmp -s "$dir/rows-${variants[0]}.txt" "$dir/rows-$v.txt" ||
+			die "variants ${variants[0]} and $v have different test_vmalloc rows: they would not run the same workload"
+	done
+	cp "$dir/rows-${variants[0]}.txt" "$rows"
+	for r in $(seq 1 "$RUNS"); do
+		for v in "${variants[@]}"; do
+			log=$dir/$v-$r.log
+			BENCH_ROWS=$rows "$TOP/scripts/boot.sh" "$v" latency "$log" ||
+				die "latency boot $v run $r failed (log: $log)"
+			"$TOP/scripts/check-log.py" --expect-vmalloc --json "$log.json" "$log" >"$log.check" 2>&1 ||
+				{ cat "$log.check" >&2; die "latency boot $v run $r: its console log fails the checks (log: $log)"; }
+		done
+	done
+	secs=$(( $(date +%s) - start ))
+	echo "$secs" >"$dir/seconds"
+	echo "$RUNS $pages $loops" >"$dir/params"
+fi
+
+kver() { sed -n 's/^kernel: //p' "$OUT/$1/info"; }
+klist=
+for v in "${variants[@]}"; do
+	klist+="${klist:+; }$v: $(kver "$v")"
+done
+mkdir -p "$TOP/results/$BASE"
+report=$TOP/results/$BASE/latency-$(IFS=-; echo "${variants[*]}")-$mode
+/usr/bin/python3 "$TOP/scripts/latency-report.py" --out "$report" --kernels "$(IFS=,; echo "${variants[*]}")" \
+	--meta "command=make latency BASE=$BASE (scripts/latency.sh $mode, RUNS=$RUNS LATENCY_PAGES=$pages LATENCY_LOOPS=$loops)" \
+	--meta "mode=$desc" \
+	--meta "runs=$RUNS boots per kernel, interleaved ${variants[*]}" \
+	--meta "rows=fix_size_alloc_test, nr_pages=$pages ($((pages / 256)) MiB), test_loop_count=$loops, nr_threads=1; kernel arguments $KARGS" \
+	--meta "probe=scripts/guest-latency.c: SCHED_FIFO 99 on CPU 0, clock_nanosleep() to absolute 1 ms deadlines, the delay past each deadline" \
+	--meta "config=profile $PROFILE: kconfig/*.config, kconfig/$PROFILE/, bases/$BASE/kconfig/; $(grep -h '^CONFIG_PREEMPT_\(NONE\|VOLUNTARY\)=y' "$OUT/${variants[0]}/config" | head -1)" \
+	--meta "guest=1 vCPU, $MEM, qemu $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //'), host $(nproc) cores" \
+	--meta "base=$BASE_PKG $(cat "$BUILDB/base-version")" \
+	--meta "kernels=$klist" \
+	--meta "patches=$(git -C "$TOP" log -1 --format='%h %cs' -- "$BASEDIR") (bases/$BASE/ at that project commit)" \
+	--meta "duration=${secs}s for $((RUNS * ${#variants[@]})) boots" \
+	--meta "date=$(date -u +%Y-%m-%d)" \
+	"$dir"/*.log.json || die "latency-report.py failed"
