@@ -753,7 +753,7 @@ def check_plan(log, reasons):
         elif len(lat) != len(log.rows):
             missing.append(f"{len(lat)} 'bench latency' lines for {len(log.rows)} rows")
         for b in lat:
-            if not isinstance(b.get("max_us"), int) or not isinstance(b.get("samples"), int) \
+            if any(not isinstance(b.get(k), int) for k in ("max_us", "samples", "over_1ms", "over_10ms")) \
                     or b["samples"] < 1:
                 missing.append(f"bench latency row={b.get('row')}: no max_us, or no sample")
     for text in missing:

@@ -2,7 +2,8 @@
 # Regenerate bases/$BASE/patches/ from the work tree's commits base..REF:
 # numbered git format-patch files, a cover letter made from the base's
 # cover-letter.txt (first line: subject; rest: body), To/Cc from the tree's
-# get_maintainer.pl, and the series file.
+# get_maintainer.pl, and the series file. The subjects carry the base.conf's
+# SUBJECT_PREFIX (default PATCH; e.g. "PATCH v2" for a second version).
 # Usage: scripts/export.sh [REF]
 . "$(dirname "$0")/common.sh"
 
@@ -27,7 +28,7 @@ for a in "${cc[@]}"; do args+=(--cc="$a"); done
 git branch -q -f harness-export "$ref"
 git config branch.harness-export.description "$(cat "$COVER")"
 git format-patch -q -o "$tmp/out" --cover-letter --cover-from-description=subject \
-	--subject-prefix=PATCH "${args[@]}" base..harness-export
+	--subject-prefix="${SUBJECT_PREFIX:-PATCH}" "${args[@]}" base..harness-export
 
 rm -f "$PATCHES"/*.patch
 mkdir -p "$PATCHES"
