@@ -14,10 +14,12 @@ Kernels are reported in the order they first appear.
 """
 import argparse
 import json
-import math
+import os
 import sys
 
-from scipy import stats
+sys.dont_write_bytecode = True     # no __pycache__ in scripts/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reportstats import fmt, summary, welch  # noqa: E402
 
 MEASURES = ("batched_ns", "floor_ns", "chunks_ns", "per_page_ns")
 
@@ -53,28 +55,6 @@ def read_tsv(path):
     if not data:
         die(f"{path}: no measurement")
     return data
-
-
-def summary(values):
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return {"n": n, "mean": mean, "ci95": None}
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return {"n": n, "mean": mean, "ci95": float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)}
-
-
-def welch(a, b):
-    if len(a) < 2 or len(b) < 2:
-        return None
-    if len(set(a)) == 1 and len(set(b)) == 1:
-        return 1.0 if a[0] == b[0] else 0.0
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
-
-
-def fmt(s):
-    ci = "" if s["ci95"] is None else f" ± {s['ci95']:.0f}"
-    return f"{s['mean']:.0f}{ci}"
 
 
 def main():

@@ -13,11 +13,12 @@ significant when p < 0.05).
 """
 import argparse
 import json
-import math
-import re
+import os
 import sys
 
-from scipy import stats
+sys.dont_write_bytecode = True     # no __pycache__ in scripts/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reportstats import fmt, fmt_cmp, label, summary, welch  # noqa: E402
 
 MEASURES = (("max_us", "longest wake-up delay (us)"),
             ("over_1ms", "wake-ups over 1 ms"),
@@ -25,39 +26,9 @@ MEASURES = (("max_us", "longest wake-up delay (us)"),
             ("samples", "wake-ups"))
 
 
-def label(row):
-    """The row's label: the guest logs it with "_" for each space, and an
-    "_" before a "key:" word is one of those (test names have "_" too)."""
-    return re.sub(r"_(?=[a-z]+:)", " ", str(row))
-
-
 def die(msg):
     print(f"latency-report.py: error: {msg}", file=sys.stderr)
     sys.exit(1)
-
-
-def summary(values):
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return {"n": n, "mean": mean, "ci95": None}
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return {"n": n, "mean": mean, "ci95": float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)}
-
-
-def welch(a, b):
-    if len(a) < 2 or len(b) < 2:
-        return None
-    if len(set(a)) == 1 and len(set(b)) == 1:
-        return 1.0 if a[0] == b[0] else 0.0
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
-
-
-def fmt(s):
-    if s is None:
-        return "-"
-    ci = "" if s["ci95"] is None else f" ± {s['ci95']:.0f}"
-    return f"{s['mean']:.0f}{ci}"
 
 
 def main():
@@ -138,17 +109,8 @@ def main():
                 "| --- |" + " ---: |" * (2 * len(kernels) - 1)]
         for row in rows:
             r = res[row][m]
-            cells = []
-            for k in kernels[1:]:
-                c = r["versus"][k]
-                if c is None or c["ratio"] is None:
-                    cells.append("-")
-                    continue
-                p = "n/a" if c["p"] is None else f"{c['p']:.2g}"
-                star = " *" if c["p"] is not None and c["p"] < 0.05 else ""
-                cells.append(f"{c['ratio']:.2f}x (p={p}){star}")
-            out.append(f"| {row} | " + " | ".join(fmt(r["kernels"][k]) for k in kernels)
-                       + " | " + " | ".join(cells) + " |")
+            out.append(f"| {row} | " + " | ".join(fmt(r["kernels"][k]) for k in kernels) + " | "
+                       + " | ".join(fmt_cmp(r["versus"][k], "p=n/a") for k in kernels[1:]) + " |")
         out.append("")
     with open(args.out + ".md", "w") as f:
         f.write("\n".join(out))

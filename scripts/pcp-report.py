@@ -16,11 +16,12 @@ significant when p < 0.05).
 """
 import argparse
 import json
-import math
-import re
+import os
 import sys
 
-from scipy import stats
+sys.dont_write_bytecode = True     # no __pycache__ in scripts/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reportstats import fmt, fmt_cmp, label, summary, welch  # noqa: E402
 
 COUNTS = ("drain0", "drain1", "drain2", "drain3", "drain9", "take0")
 # (key, title, how it is made from a "bench pcp" entry)
@@ -33,12 +34,6 @@ MEASURES = (
     ("high_low", "lowest pcp->high of a CPU", lambda b: b["high_low"]),
     ("high_end", "pcp->high after the row (sum of CPUs)", lambda b: b["high_end"]),
 )
-
-
-def label(row):
-    """The row's label: the guest logs it with "_" for each space, and an
-    "_" before a "key:" word is one of those (test names have "_" too)."""
-    return re.sub(r"_(?=[a-z]+:)", " ", str(row))
 
 
 def die(msg):
@@ -80,38 +75,6 @@ def load(paths, kernels):
         if not n:
             die(f"no boot of kernel {k}")
     return rows, data, boots
-
-
-def summary(values):
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return {"n": n, "mean": mean, "ci95": None}
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return {"n": n, "mean": mean, "ci95": float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)}
-
-
-def welch(a, b):
-    if len(a) < 2 or len(b) < 2:
-        return None
-    if len(set(a)) == 1 and len(set(b)) == 1:
-        return 1.0 if a[0] == b[0] else 0.0
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
-
-
-def fmt(s):
-    if s is None:
-        return "-"
-    ci = "" if s["ci95"] is None else f" ± {s['ci95']:.0f}"
-    return f"{s['mean']:.0f}{ci}"
-
-
-def fmt_cmp(c):
-    if c is None:
-        return "-"
-    r = "n/a" if c["ratio"] is None else f"{c['ratio']:.2f}x"
-    p = "p n/a" if c["p"] is None else f"p={c['p']:.2g}"
-    return f"{r} ({p}){' *' if c['p'] is not None and c['p'] < 0.05 else ''}"
 
 
 def main():

@@ -13,7 +13,6 @@ in FAILING) and, once recorded, real logs of guest runs: recorded_<plan>.log
 import gzip
 import importlib.util
 import itertools
-import json
 import os
 import re
 import shlex
@@ -23,6 +22,12 @@ import subprocess
 import sys
 import tempfile
 import unittest
+
+# What the tests of the studies share: runs of check-log.py --json (tests/ is
+# on sys.path when run by tests/run; added here for
+# python3 -m unittest tests.test_check_log).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report_helpers import result_line, run_json  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(REPO, "scripts", "check-log.py")
@@ -65,17 +70,7 @@ def run(log, *args, tree=TREE):
         if tree is not None:
             cmd += ["--kernel-tree", tree]
         path = log if os.path.isabs(log) else os.path.join(LOGS, log)
-        proc = subprocess.run(cmd + ["--json", out, *args, path],
-                              capture_output=True, text=True, timeout=300)
-        result = None
-        if os.path.exists(out):
-            with open(out) as f:
-                result = json.load(f)
-    return proc.returncode, proc.stdout, proc.stderr, result
-
-
-def result_line(stdout):
-    return [line for line in stdout.splitlines() if line.startswith("result: ")][-1]
+        return run_json(cmd + ["--json", out, *args, path], out, timeout=300)
 
 
 def load_script():

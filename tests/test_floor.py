@@ -9,75 +9,32 @@ the fake boot writes a console log with the probe's line the test gives it.
 floor-report.py runs with Debian's /usr/bin/python3, which needs
 python3-scipy (make deps); without it, every test that makes a report FAILS
 and says so.  The expected figures here are computed without scipy (the
-t quantiles and Welch's p are constants, see where they are used), so the
-tests run under any python3.
+t quantiles, in tests/report_helpers.py, and Welch's p are constants, see
+where they are used), so the tests run under any python3.
 
 Run from the repo root: bash tests/run  (or python3 -m unittest tests.test_floor)
 """
-import functools
 import json
-import math
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
 
-# The file helpers, the project copy and the assertions of the script tests
-# (tests/ is on sys.path when run by tests/run; added here for
-# python3 -m unittest tests.test_floor).
+# The file helpers, the project copy and the assertions of the script tests,
+# and what the tests of the studies share (tests/ is on sys.path when run by
+# tests/run; added here for python3 -m unittest tests.test_floor).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_scripts import (SERIES, TEST_BASE, UNEXPECTED, Layout,  # noqa: E402
-                          ScriptTestCase, git_env, read, write, write_exec)
+                          ScriptTestCase, read, write, write_exec)
+from report_helpers import REPO, ReportCase, StudyLayout, ci95, mean, run_real  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REPORT = os.path.join(REPO, "scripts", "floor-report.py")
-PYTHON = "/usr/bin/python3"
-TIMEOUT = 120
 HEADER = "kernel\trun\tbatched_ns\tfloor_ns\tchunks_ns\tper_page_ns"
 MEASURES = ("batched_ns", "floor_ns", "chunks_ns", "per_page_ns")
-# Two-sided 95% quantiles of Student's t (scipy.stats.t.ppf(0.975, df)).
-T975 = {1: 12.706204736174698, 2: 4.302652729749464, 4: 2.7764451051977987,
-        5: 2.5705818366147395}
 
 # Variables of floor.sh (besides test_scripts.HARNESS_VARS) that a user or the
 # Makefile may have set; the tests set the ones they need.
 FLOOR_VARS = {"FLOOR_VARIANTS", "RUNS", "FLOOR_LOOPS", "PROFILE", "REPORT_ONLY", "OBJ",
               "BENCH_SET"}
-
-
-@functools.lru_cache(maxsize=None)
-def missing_scipy():
-    """None, or why /usr/bin/python3 cannot run floor-report.py."""
-    if not os.access(PYTHON, os.X_OK):
-        return f"{PYTHON} not found: run `make deps` (scripts/deps.sh, as root)"
-    proc = subprocess.run([PYTHON, "-c", "import scipy.stats"], capture_output=True,
-                          timeout=TIMEOUT)
-    if proc.returncode:
-        return (f"{PYTHON} lacks python3-scipy, which floor-report.py needs: "
-                "run `make deps` (scripts/deps.sh, as root, installs it)")
-    return None
-
-
-class ScipyTestCase(ScriptTestCase):
-    """Every test fails, not skips, when /usr/bin/python3 lacks scipy."""
-
-    def setUp(self):
-        why = missing_scipy()
-        if why:
-            self.fail(why)
-
-
-def mean(values):
-    return sum(values) / len(values)
-
-
-def ci95(values):
-    n = len(values)
-    m = mean(values)
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
-    return T975[n - 1] * sd / math.sqrt(n)
 
 
 def tsv_lines(data):
@@ -122,30 +79,20 @@ WELCH_P = {"batched_ns": 0.0009869219815512751, "floor_ns": 0.8687123471318571}
 STUDENT_P = {"batched_ns": 0.00018106198752836528, "floor_ns": 0.8781686157078807}
 
 
-class FloorReportCase(ScipyTestCase):
-    def setUp(self):
-        super().setUp()
-        self._tmp = tempfile.TemporaryDirectory(prefix="harness-floor-report-")
-        self.dir = self._tmp.name
-        self.prefix = os.path.join(self.dir, "out", "floor-bench-icount")
-        os.makedirs(os.path.dirname(self.prefix))
-
-    def tearDown(self):
-        self._tmp.cleanup()
+class FloorReportCase(ReportCase):
+    script = "floor-report.py"
+    out_name = "floor-bench-icount"
 
     def report(self, text, *args, name="floor.tsv"):
         """Run floor-report.py on a TSV of TEXT: CompletedProcess."""
         path = os.path.join(self.dir, name)
         with open(path, "w") as f:
             f.write(text)
-        return subprocess.run([PYTHON, REPORT, "--out", self.prefix, *args, path],
-                              capture_output=True, text=True, timeout=TIMEOUT)
+        return self.run_report(*args, path)
 
     def report_data(self, data, *args):
-        proc = self.report(HEADER + "\n" + "\n".join(tsv_lines(data)) + "\n", *args)
-        self.assertSucceeds(proc)
-        with open(self.prefix + ".json") as f:
-            return proc, read(self.prefix + ".md"), json.load(f)
+        return self.outputs(self.report(HEADER + "\n" + "\n".join(tsv_lines(data)) + "\n",
+                                         *args))
 
 
 class FloorReportTest(FloorReportCase):
@@ -271,15 +218,6 @@ class FloorReportCasesTest(FloorReportCase):
 
 
 class FloorReportErrorTest(FloorReportCase):
-    def assertDies(self, proc, *messages):
-        self.assertEqual(proc.returncode, 1, f"stderr:\n{proc.stderr}")
-        self.assertTrue(proc.stderr.startswith("floor-report.py: error:"), proc.stderr)
-        self.assertNotIn("Traceback", proc.stderr)
-        for m in messages:
-            self.assertIn(m, proc.stderr)
-        for ext in (".md", ".json"):
-            self.assertFalse(os.path.exists(self.prefix + ext), f"{ext} written on an error")
-
     GOOD = "a\t1\t1000\t500\t100\t2000\n"
 
     def path(self):
@@ -328,9 +266,7 @@ class FloorReportErrorTest(FloorReportCase):
         self.assertDies(self.report(HEADER + "\n\n  \n"), f"{self.path()}: no measurement")
 
     def test_missing_file(self):
-        proc = subprocess.run([PYTHON, REPORT, "--out", self.prefix,
-                               os.path.join(self.dir, "nonexistent.tsv")],
-                              capture_output=True, text=True, timeout=TIMEOUT)
+        proc = self.run_report(os.path.join(self.dir, "nonexistent.tsv"))
         self.assertDies(proc, "cannot read", "nonexistent.tsv")
 
     def test_bad_meta(self):
@@ -398,11 +334,12 @@ def probe_line(batched, floor, chunks, per_page, loops=200):
             f"batched {batched} floor {floor} chunks {chunks} per-page {per_page}")
 
 
-class FloorLayout(Layout):
+class FloorLayout(StudyLayout):
     """A project copy for floor.sh: fake boot.sh and check-log.py, the 6.12
     harness probe (empty), FLOOR_VARIANTS upstream and series built
     (out-bench/, out-nothp/: bzImage and info), base-version and a QEMU that
     only tells its version."""
+    study_vars = FLOOR_VARS
 
     def __init__(self, name):
         super().__init__(name)
@@ -447,17 +384,8 @@ class FloorLayout(Layout):
                 if line.split("|")[0] == what]
 
     def env(self, **extra):
-        env = super().env()
-        for k in FLOOR_VARS:
-            env.pop(k, None)
-        env.update(FAKE_CALLS=self.calls, FAKE_PROBES=self.probes,
-                   FLOOR_VARIANTS="upstream series", PROFILE="bench")
-        for k, v in extra.items():
-            if v is None:
-                env.pop(k, None)
-            else:
-                env[k] = str(v)
-        return env
+        return super().env(**{"FAKE_CALLS": self.calls, "FAKE_PROBES": self.probes,
+                              "FLOOR_VARIANTS": "upstream series", "PROFILE": "bench", **extra})
 
 
 # Per kernel and run: batched, floor, chunks, per-page.
@@ -846,10 +774,7 @@ class FloorShRealTest(ScriptTestCase):
     make floor builds, and each is a variant whose patches exist."""
 
     def run_real(self, script, *args):
-        env = {k: v for k, v in git_env().items() if k not in FLOOR_VARS}
-        proc = subprocess.run([os.path.join(REPO, "scripts", script), *args],
-                              env=dict(env, BASE="7.3"), stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=TIMEOUT)
+        proc = run_real(script, FLOOR_VARS, *args, BASE="7.3")
         self.assertSucceeds(proc)
         return proc.stdout
 

@@ -13,8 +13,9 @@ fake that fails if called, and, for the repo's own base 6.12, from the repo
 itself (--variants and the patches of its kernels).  latency-report.py runs
 with Debian's /usr/bin/python3, which needs python3-scipy (make deps);
 without it, every test that makes a report FAILS and says so.  The expected
-figures are computed here without scipy (the t quantiles and Welch's p are
-constants, see where they are used), so the tests run under any python3.
+figures are computed here without scipy (the t quantiles, in
+tests/report_helpers.py, and Welch's p are constants, see where they are
+used), so the tests run under any python3.
 
 Run from the repo root: bash tests/run  (or python3 -m unittest tests.test_latency)
 """
@@ -32,80 +33,27 @@ import time
 import unittest
 
 # The file helpers, the project copy and the assertions of the script tests,
-# and the guest-init.sh helpers of the check-log tests (tests/ is on sys.path
-# when run by tests/run; added here for python3 -m unittest tests.test_latency).
+# what the tests of the studies share, and the guest-init.sh helpers of the
+# check-log tests (tests/ is on sys.path when run by tests/run; added here for
+# python3 -m unittest tests.test_latency).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_scripts import (TEST_BASE, UNEXPECTED, Layout, ScriptTestCase,  # noqa: E402
-                          git, git_env, read, write, write_exec)
+from test_scripts import (TEST_BASE, UNEXPECTED, ScriptTestCase, git, read,  # noqa: E402
+                          write, write_exec)
 from test_check_log import busybox_sh, guest_function, need_busybox  # noqa: E402
+from report_helpers import (REPO, T975, TIMEOUT, CheckLogCase, LogReportCase,  # noqa: E402
+                            ScipyTestCase, StudyLayout, check_log, ci95, mean, result_line,
+                            run_real, table)
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHECK_LOG = os.path.join(REPO, "scripts", "check-log.py")
-REPORT = os.path.join(REPO, "scripts", "latency-report.py")
 PROBE_C = os.path.join(REPO, "scripts", "guest-latency.c")
 FIXTURE_612 = os.path.join(REPO, "tests", "bench-rows", "test_vmalloc-6.12.c")
-PYTHON = "/usr/bin/python3"
-TIMEOUT = 120
 MEASURES = ("max_us", "over_1ms", "over_10ms", "samples")      # latency-report.py's order
 TITLES = {"max_us": "longest wake-up delay (us)", "over_1ms": "wake-ups over 1 ms",
           "over_10ms": "wake-ups over 10 ms", "samples": "wake-ups"}
-# Two-sided 95% quantiles of Student's t with 2 and 1 degrees of freedom
-# (scipy.stats.t.ppf(0.975, df); the last digits differ between scipy versions).
-T975_2 = 4.302652729911275
-T975_1 = 12.7062047364
 
 # Variables of latency.sh (besides test_scripts.HARNESS_VARS) that a user or
 # the Makefile may have set; the tests set the ones they need.
 LATENCY_VARS = {"LATENCY_VARIANTS", "LATENCY_PAGES", "LATENCY_LOOPS", "LATENCY_MODES", "RUNS",
                 "PROFILE", "REPORT_ONLY", "OBJ"}
-
-
-@functools.lru_cache(maxsize=None)
-def missing_scipy():
-    """None, or why /usr/bin/python3 cannot run latency-report.py."""
-    if not os.access(PYTHON, os.X_OK):
-        return f"{PYTHON} not found: run `make deps` (scripts/deps.sh, as root)"
-    proc = subprocess.run([PYTHON, "-c", "import scipy.stats"], capture_output=True,
-                          timeout=TIMEOUT)
-    if proc.returncode:
-        return (f"{PYTHON} lacks python3-scipy, which latency-report.py needs: "
-                "run `make deps` (scripts/deps.sh, as root, installs it)")
-    return None
-
-
-class ScipyTestCase(ScriptTestCase):
-    """Every test fails, not skips, when /usr/bin/python3 lacks scipy."""
-
-    def setUp(self):
-        why = missing_scipy()
-        if why:
-            self.fail(why)
-
-
-def mean(values):
-    return sum(values) / len(values)
-
-
-def ci95(values):
-    """The 95% CI half-width of 2 or 3 values."""
-    n = len(values)
-    t = {2: T975_1, 3: T975_2}[n]
-    sd = math.sqrt(sum((v - mean(values)) ** 2 for v in values) / (n - 1))
-    return t * sd / math.sqrt(n)
-
-
-def table(md, header_start):
-    """The markdown table right after the line HEADER_START: [[cells...] per row]."""
-    lines = md.splitlines()
-    start = lines.index(header_start)
-    rows = []
-    for line in lines[start + 1:]:
-        if not line.startswith("|"):
-            if rows or line.strip():
-                break
-            continue
-        rows.append([c.strip() for c in line.strip("|").split("|")])
-    return rows[2:]     # without the header and the alignment line
 
 
 # --------------------------------------------------------------------------
@@ -146,49 +94,8 @@ def console_log(rows, plan="latency", variant="series", done=True, extra=""):
     return text
 
 
-def check_log(text, tmp):
-    """Run check-log.py as latency.sh does: (exit code, stdout, stderr, json result)."""
-    log = os.path.join(tmp, "console.log")
-    out = os.path.join(tmp, "console.log.json")
-    write(log, text)
-    if os.path.exists(out):
-        os.remove(out)
-    proc = subprocess.run([sys.executable, CHECK_LOG, "--expect-vmalloc", "--json", out, log],
-                          capture_output=True, text=True, timeout=TIMEOUT)
-    result = None
-    if os.path.exists(out):
-        with open(out) as f:
-            result = json.load(f)
-    return proc.returncode, proc.stdout, proc.stderr, result
-
-
-def result_line(stdout):
-    return [line for line in stdout.splitlines() if line.startswith("result: ")][-1]
-
-
-class CheckLogLatencyTest(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="harness-latency-check-")
-        self.tmp = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def check(self, text):
-        return check_log(text, self.tmp)
-
-    def assertFailsFor(self, text, *reasons):
-        rc, out, err, res = self.check(text)
-        self.assertEqual(rc, 1, out + err)
-        line = result_line(out)
-        self.assertTrue(line.startswith("result: FAIL ("), line)
-        for r in reasons:
-            self.assertIn(r, line)
-        self.assertIsNotNone(res)
-        self.assertFalse(res["pass"])
-        for r in reasons:
-            self.assertTrue(any(r in x for x in res["reasons"]), res["reasons"])
-        return res
+class CheckLogLatencyTest(CheckLogCase):
+    plan = "latency"
 
     def test_row_with_its_bench_latency_line_passes(self):
         rc, out, err, res = self.check(console_log([(ROW_A, latency_line(ROW_A, 2.9))]))
@@ -329,45 +236,15 @@ def log_json(variant, rows, plan="latency", passed=True, extra=()):
             "reasons": [] if passed else ["fake reason"], "pass": passed}
 
 
-class LatencyReportCase(ScipyTestCase):
-    def setUp(self):
-        super().setUp()
-        self._tmp = tempfile.TemporaryDirectory(prefix="harness-latency-report-")
-        self.dir = self._tmp.name
-        self.prefix = os.path.join(self.dir, "out", "latency-base-series-unbounded-icount")
-        os.makedirs(os.path.dirname(self.prefix))
-        self.n = 0
+class LatencyReportCase(LogReportCase):
+    script = "latency-report.py"
+    out_name = "latency-base-series-unbounded-icount"
+    kernels = "base,series,unbounded"
+    boots = BOOTS
 
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def write_log(self, log, name=None):
-        self.n += 1
-        path = os.path.join(self.dir, name or f"extra-{self.n}-{log.get('variant')}.log.json")
-        write(path, json.dumps(log, indent=2) + "\n")
-        return path
-
-    def boot_logs(self, boots=BOOTS):
-        """The LOG.json files of BOOTS, interleaved as latency.sh boots them
-        (each with an entry of another bench that the report must ignore)."""
-        paths = []
-        other = [{"name": "pcp_zone", "zone": "Normal", "batch": 63}]
-        for r in range(max(len(b) for b in boots.values())):
-            for k, per_boot in boots.items():
-                if r < len(per_boot):
-                    paths.append(self.write_log(log_json(k, per_boot[r], extra=other),
-                                                f"{k}-{r + 1}.log.json"))
-        return paths
-
-    def report(self, paths, kernels="base,series,unbounded", *args):
-        return subprocess.run([PYTHON, REPORT, "--out", self.prefix, "--kernels", kernels,
-                               *args, *paths], capture_output=True, text=True, timeout=TIMEOUT)
-
-    def report_data(self, paths, kernels="base,series,unbounded", *args):
-        proc = self.report(paths, kernels, *args)
-        self.assertSucceeds(proc)
-        with open(self.prefix + ".json") as f:
-            return proc, read(self.prefix + ".md"), json.load(f)
+    def boot_log(self, kernel, rows):
+        """With an entry of another bench that the report must ignore."""
+        return log_json(kernel, rows, extra=[{"name": "pcp_zone", "zone": "Normal", "batch": 63}])
 
 
 class LatencyReportTest(LatencyReportCase):
@@ -463,8 +340,9 @@ class LatencyReportTest(LatencyReportCase):
         a, _ = table(self.md, "## wake-ups (`samples`)")
         self.assertEqual(a[1:], ["505 ± 12", "518 ± 6", "448 ± 19", "1.03x (p=0.03) *",
                                  "0.89x (p=0.0009) *"])
-        a, _ = table(self.md, "## wake-ups over 10 ms (`over_10ms`)")
-        self.assertEqual(a[1:4], ["0 ± 0", "0 ± 0", "2 ± 2"])
+        a, b = table(self.md, "## wake-ups over 10 ms (`over_10ms`)")
+        self.assertEqual(a[1:], ["0 ± 0", "0 ± 0", "2 ± 2", "n/a (p=1)", "n/a (p=0.074)"])
+        self.assertEqual(b[1:], ["0 ± 0", "0 ± 0", "0 ± 0", "n/a (p=1)", "n/a (p=1)"])
 
     def test_boots_and_meta(self):
         self.assertEqual(self.json["kernels"], list(KERNELS))
@@ -499,12 +377,23 @@ class LatencyReportCasesTest(LatencyReportCase):
                       md)
         self.assertIn("against series: ratio kernel/series", md)
 
+    def test_zero_first_mean_has_no_ratio_but_its_p(self):
+        # series is 0 over 1 ms in every boot: no ratio over its mean, but
+        # Welch's p (and its star) as in the other cells.
+        _, md, js = self.report_data(self.boot_logs(), "series,base,unbounded")
+        v = js["results"][js["rows"][0]]["over_1ms"]["versus"]
+        self.assertIsNone(v["base"]["ratio"])
+        self.assertAlmostEqual(v["base"]["p"], WELCH_P_A["series"]["over_1ms"], places=9)
+        a, b = table(md, "## wake-ups over 1 ms (`over_1ms`)")
+        self.assertEqual(a[4:], ["n/a (p=0.035) *", "n/a (p=0.0045) *"])
+        self.assertEqual(b[4:], ["n/a (p=1)", "n/a (p=1)"])
+
     def test_two_boots_use_t_of_one_degree(self):
         data = {k: {LABEL_A: {m: v[:2] for m, v in DATA[k][LABEL_A].items()}} for k in KERNELS}
         _, _, js = self.report_data(self.boot_logs(boots(data)))
         s = js["results"][js["rows"][0]]["max_us"]["kernels"]["base"]
         self.assertEqual(s["n"], 2)
-        self.assertAlmostEqual(s["ci95"], T975_1 * math.sqrt(5000) / math.sqrt(2), places=4)
+        self.assertAlmostEqual(s["ci95"], T975[1] * math.sqrt(5000) / math.sqrt(2), places=4)
 
     def test_one_boot_has_no_interval_and_no_test(self):
         data = {k: {LABEL_A: {m: v[:1] for m, v in DATA[k][LABEL_A].items()}} for k in KERNELS}
@@ -514,6 +403,8 @@ class LatencyReportCasesTest(LatencyReportCase):
         self.assertEqual(r["versus"]["series"], {"ratio": 300 / 1200, "p": None})
         self.assertEqual(table(md, "## longest wake-up delay (us) (`max_us`)")[0][1:],
                          ["1200", "300", "15000", "0.25x (p=n/a)", "12.50x (p=n/a)"])
+        self.assertEqual(table(md, "## wake-ups over 10 ms (`over_10ms`)")[0][1:],
+                         ["0", "0", "2", "n/a (p=n/a)", "n/a (p=n/a)"])
 
     def test_row_one_kernel_lacks(self):
         data = {"base": {LABEL_A: DATA["base"][LABEL_A]},
@@ -558,15 +449,6 @@ class LatencyReportCasesTest(LatencyReportCase):
 
 
 class LatencyReportErrorTest(LatencyReportCase):
-    def assertDies(self, proc, *messages):
-        self.assertEqual(proc.returncode, 1, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-        self.assertTrue(proc.stderr.startswith("latency-report.py: error:"), proc.stderr)
-        self.assertNotIn("Traceback", proc.stderr)
-        for m in messages:
-            self.assertIn(m, proc.stderr)
-        for ext in (".md", ".json"):
-            self.assertFalse(os.path.exists(self.prefix + ext), f"{ext} written on an error")
-
     def good(self):
         return self.boot_logs()
 
@@ -649,9 +531,10 @@ PREEMPT = ("# CONFIG_PREEMPT_NONE is not set\n# CONFIG_PREEMPT_VOLUNTARY is not 
            "CONFIG_PREEMPT=y\nCONFIG_PREEMPT_COUNT=y\n")
 
 
-class LatencyLayout(Layout):
+class LatencyLayout(StudyLayout):
     """A project copy for latency.sh whose boot.sh, make, gcc and qemu must
     not be called."""
+    study_vars = LATENCY_VARS
 
     def __init__(self, name):
         super().__init__(name)
@@ -659,17 +542,6 @@ class LatencyLayout(Layout):
         for tool in ("make", "gcc", "qemu-system-x86_64"):
             write_exec(os.path.join(self.bin, tool), UNEXPECTED)
         self.out = os.path.join(self.build_base, "out-bench")
-
-    def env(self, **extra):
-        env = super().env()
-        for k in LATENCY_VARS:
-            env.pop(k, None)
-        for k, v in extra.items():
-            if v is None:
-                env.pop(k, None)
-            else:
-                env[k] = str(v)
-        return env
 
     def built(self, variant, config=VOLUNTARY):
         """OUT/VARIANT as make latency leaves it: bzImage, info and config
@@ -836,6 +708,7 @@ FAKE_QEMU = '#!/bin/sh\necho "QEMU emulator version 8.2.2 (fake)"\n'
 class LatencyShRunTest(ScipyTestCase):
     """latency.sh past its refusals: the rows from each kernel's own
     test_vmalloc.c, the boots (a fake boot.sh), check-log.py and the report."""
+    script = "latency-report.py"
 
     def setUp(self):
         super().setUp()
@@ -957,11 +830,7 @@ class LatencyShRealTest(ScriptTestCase):
     """The repo's own base 6.12: its LATENCY_VARIANTS and their patches."""
 
     def run_real(self, script, *args, **extra):
-        env = {k: v for k, v in git_env().items() if k not in LATENCY_VARS}
-        env.update(BASE=TEST_BASE, **extra)
-        return subprocess.run([os.path.join(REPO, "scripts", script), *args], env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=TIMEOUT)
+        return run_real(script, LATENCY_VARS, *args, BASE=TEST_BASE, **extra)
 
     def patches(self, variant):
         proc = self.run_real("variant-patches.sh", variant)

@@ -10,89 +10,31 @@ and, for the repo's own base 7.3, from the repo itself (--variants only).
 pcp-report.py runs with Debian's /usr/bin/python3, which needs
 python3-scipy (make deps); without it, every test that makes a report
 FAILS and says so.  The expected figures are computed here without scipy
-(the t quantile and Welch's p are constants, see where they are used), so
-the tests run under any python3.
+(the t quantiles, in tests/report_helpers.py, and Welch's p are constants,
+see where they are used), so the tests run under any python3.
 
 Run from the repo root: bash tests/run  (or python3 -m unittest tests.test_pcp)
 """
-import functools
-import json
-import math
 import os
-import subprocess
 import sys
-import tempfile
 import unittest
 
-# The file helpers, the project copy and the assertions of the script tests
-# (tests/ is on sys.path when run by tests/run; added here for
-# python3 -m unittest tests.test_pcp).
+# The file helpers, the project copy and the assertions of the script tests,
+# and what the tests of the studies share (tests/ is on sys.path when run by
+# tests/run; added here for python3 -m unittest tests.test_pcp).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_scripts import (TEST_BASE, UNEXPECTED, Layout, ScriptTestCase,  # noqa: E402
-                          git_env, read, write, write_exec)
+from test_scripts import (TEST_BASE, UNEXPECTED, ScriptTestCase, read, write,  # noqa: E402
+                          write_exec)
+from report_helpers import (CheckLogCase, LogReportCase, StudyLayout, check_log,  # noqa: E402
+                            ci95, mean, result_line, run_real, table)
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHECK_LOG = os.path.join(REPO, "scripts", "check-log.py")
-REPORT = os.path.join(REPO, "scripts", "pcp-report.py")
-PYTHON = "/usr/bin/python3"
-TIMEOUT = 120
 COUNTS = ("drain0", "drain1", "drain2", "drain3", "drain9", "take0")
-# Two-sided 95% quantile of Student's t with 1 degree of freedom
-# (scipy.stats.t.ppf(0.975, 1); the last digits differ between scipy versions).
-T975_1 = 12.7062047364
 # Pages per drained block of each order counted: 1 << order.
 PAGES = {"drain0": 1, "drain1": 2, "drain2": 4, "drain3": 8, "drain9": 512}
 
 # Variables of pcp.sh (besides test_scripts.HARNESS_VARS) that a user or the
 # Makefile may have set; the tests set the ones they need.
 PCP_VARS = {"PCP_VARIANTS", "RUNS", "SCALE", "PROFILE", "REPORT_ONLY", "OBJ"}
-
-
-@functools.lru_cache(maxsize=None)
-def missing_scipy():
-    """None, or why /usr/bin/python3 cannot run pcp-report.py."""
-    if not os.access(PYTHON, os.X_OK):
-        return f"{PYTHON} not found: run `make deps` (scripts/deps.sh, as root)"
-    proc = subprocess.run([PYTHON, "-c", "import scipy.stats"], capture_output=True,
-                          timeout=TIMEOUT)
-    if proc.returncode:
-        return (f"{PYTHON} lacks python3-scipy, which pcp-report.py needs: "
-                "run `make deps` (scripts/deps.sh, as root, installs it)")
-    return None
-
-
-class ScipyTestCase(ScriptTestCase):
-    """Every test fails, not skips, when /usr/bin/python3 lacks scipy."""
-
-    def setUp(self):
-        why = missing_scipy()
-        if why:
-            self.fail(why)
-
-
-def mean(values):
-    return sum(values) / len(values)
-
-
-def ci95_2(values):
-    """The 95% CI half-width of two values (df 1)."""
-    a, b = values
-    sd = math.sqrt(((a - mean(values)) ** 2 + (b - mean(values)) ** 2) / 1)
-    return T975_1 * sd / math.sqrt(2)
-
-
-def table(md, header_start):
-    """The markdown table right after the line HEADER_START: [[cells...] per row]."""
-    lines = md.splitlines()
-    start = lines.index(header_start)
-    rows = []
-    for line in lines[start + 1:]:
-        if not line.startswith("|"):
-            if rows or line.strip():
-                break
-            continue
-        rows.append([c.strip() for c in line.strip("|").split("|")])
-    return rows[2:]     # without the header and the alignment line
 
 
 # --------------------------------------------------------------------------
@@ -138,49 +80,8 @@ def console_log(rows, plan="pcp", variant="upstream", done=True):
     return text
 
 
-def check_log(text, tmp):
-    """Run check-log.py as pcp.sh does: (exit code, stdout, stderr, json result)."""
-    log = os.path.join(tmp, "console.log")
-    out = os.path.join(tmp, "console.log.json")
-    write(log, text)
-    if os.path.exists(out):
-        os.remove(out)
-    proc = subprocess.run([sys.executable, CHECK_LOG, "--expect-vmalloc", "--json", out, log],
-                          capture_output=True, text=True, timeout=TIMEOUT)
-    result = None
-    if os.path.exists(out):
-        with open(out) as f:
-            result = json.load(f)
-    return proc.returncode, proc.stdout, proc.stderr, result
-
-
-def result_line(stdout):
-    return [line for line in stdout.splitlines() if line.startswith("result: ")][-1]
-
-
-class CheckLogPcpTest(unittest.TestCase):
-    def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="harness-pcp-check-")
-        self.tmp = self._tmp.name
-
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def check(self, text):
-        return check_log(text, self.tmp)
-
-    def assertFailsFor(self, text, *reasons):
-        rc, out, err, res = self.check(text)
-        self.assertEqual(rc, 1, out + err)
-        line = result_line(out)
-        self.assertTrue(line.startswith("result: FAIL ("), line)
-        for r in reasons:
-            self.assertIn(r, line)
-        self.assertIsNotNone(res)
-        self.assertFalse(res["pass"])
-        for r in reasons:
-            self.assertTrue(any(r in x for x in res["reasons"]), res["reasons"])
-        return res
+class CheckLogPcpTest(CheckLogCase):
+    plan = "pcp"
 
     def test_row_with_its_bench_pcp_line_passes(self):
         rc, out, err, res = self.check(console_log([(ROW_A, pcp_line(ROW_A, 2.9))]))
@@ -335,42 +236,14 @@ def log_json(variant, rows, plan="pcp", passed=True, extra=()):
             "reasons": [] if passed else ["fake reason"], "pass": passed}
 
 
-class PcpReportCase(ScipyTestCase):
-    def setUp(self):
-        super().setUp()
-        self._tmp = tempfile.TemporaryDirectory(prefix="harness-pcp-report-")
-        self.dir = self._tmp.name
-        self.prefix = os.path.join(self.dir, "out", "pcp-upstream-series-512M-icount")
-        os.makedirs(os.path.dirname(self.prefix))
-        self.n = 0
+class PcpReportCase(LogReportCase):
+    script = "pcp-report.py"
+    out_name = "pcp-upstream-series-512M-icount"
+    kernels = "upstream,series"
+    boots = BOOTS
 
-    def tearDown(self):
-        self._tmp.cleanup()
-
-    def write_log(self, log, name=None):
-        self.n += 1
-        path = os.path.join(self.dir, name or f"extra-{self.n}-{log.get('variant')}.log.json")
-        write(path, json.dumps(log, indent=2) + "\n")
-        return path
-
-    def boot_logs(self, boots=BOOTS):
-        """The LOG.json files of BOOTS, interleaved as pcp.sh boots them."""
-        paths = []
-        for r in range(max(len(b) for b in boots.values())):
-            for k, per_boot in boots.items():
-                if r < len(per_boot):
-                    paths.append(self.write_log(log_json(k, per_boot[r]), f"{k}-{r + 1}.log.json"))
-        return paths
-
-    def report(self, paths, kernels="upstream,series", *args):
-        return subprocess.run([PYTHON, REPORT, "--out", self.prefix, "--kernels", kernels,
-                               *args, *paths], capture_output=True, text=True, timeout=TIMEOUT)
-
-    def report_data(self, paths, kernels="upstream,series", *args):
-        proc = self.report(paths, kernels, *args)
-        self.assertSucceeds(proc)
-        with open(self.prefix + ".json") as f:
-            return proc, read(self.prefix + ".md"), json.load(f)
+    def boot_log(self, kernel, rows):
+        return log_json(kernel, rows)
 
 
 class PcpReportTest(PcpReportCase):
@@ -419,7 +292,7 @@ class PcpReportTest(PcpReportCase):
                         s = self.json["results"][self.row[label]][m]["kernels"][k]
                         self.assertEqual(s["n"], 2)
                         self.assertAlmostEqual(s["mean"], mean(v), places=9)
-                        self.assertAlmostEqual(s["ci95"], ci95_2(v), delta=1e-6 * (1 + ci95_2(v)))
+                        self.assertAlmostEqual(s["ci95"], ci95(v), delta=1e-6 * (1 + ci95(v)))
         a = self.json["results"][self.row[LABEL_A]]
         self.assertEqual(a["drained_pages"]["kernels"]["upstream"]["mean"], 1554)
         self.assertEqual(a["drained_high_pages"]["kernels"]["series"]["mean"], 68)
@@ -458,8 +331,8 @@ class PcpReportTest(PcpReportCase):
                 self.assertEqual([r[0] for r in rows], self.rows)
         self.assertIn("\n| row | upstream | series | upstream → series |\n", self.md)
         a, b = table(self.md, "## pages drained pcp -> buddy (`drained_pages`)")
-        self.assertEqual(a[1:], [f"1554 ± {ci95_2(DRAINED_A['upstream']):.0f}",
-                                 f"1456 ± {ci95_2(DRAINED_A['series']):.0f}", "0.94x (p=0.78)"])
+        self.assertEqual(a[1:], [f"1554 ± {ci95(DRAINED_A['upstream']):.0f}",
+                                 f"1456 ± {ci95(DRAINED_A['series']):.0f}", "0.94x (p=0.78)"])
         self.assertEqual(b[1:], ["300 ± 0", "302 ± 0", "1.01x (p=0) *"])
         a, b = table(self.md, "## of them in order-1..3 blocks (`drained_high_pages`)")
         self.assertEqual(a[1:], ["248 ± 102", "68 ± 51", "0.27x (p=0.009) *"])
@@ -560,15 +433,6 @@ class PcpReportCasesTest(PcpReportCase):
 
 
 class PcpReportErrorTest(PcpReportCase):
-    def assertDies(self, proc, *messages):
-        self.assertEqual(proc.returncode, 1, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-        self.assertTrue(proc.stderr.startswith("pcp-report.py: error:"), proc.stderr)
-        self.assertNotIn("Traceback", proc.stderr)
-        for m in messages:
-            self.assertIn(m, proc.stderr)
-        for ext in (".md", ".json"):
-            self.assertFalse(os.path.exists(self.prefix + ext), f"{ext} written on an error")
-
     def good(self):
         return self.boot_logs()
 
@@ -643,25 +507,15 @@ class PcpReportErrorTest(PcpReportCase):
 # --------------------------------------------------------------------------
 # pcp.sh: its kernels (--variants) and what it refuses before booting
 # --------------------------------------------------------------------------
-class PcpLayout(Layout):
+class PcpLayout(StudyLayout):
     """A project copy for pcp.sh whose boot.sh must not be called."""
+    study_vars = PCP_VARS
 
     def __init__(self, name):
         super().__init__(name)
         write_exec(self.path("scripts", "boot.sh"), UNEXPECTED)
         for tool in ("make", "gcc", "qemu-system-x86_64"):   # must not be needed
             write_exec(os.path.join(self.bin, tool), UNEXPECTED)
-
-    def env(self, **extra):
-        env = super().env()
-        for k in PCP_VARS:
-            env.pop(k, None)
-        for k, v in extra.items():
-            if v is None:
-                env.pop(k, None)
-            else:
-                env[k] = str(v)
-        return env
 
 
 class PcpShTest(ScriptTestCase):
@@ -734,11 +588,7 @@ class PcpShRealTest(ScriptTestCase):
     override (base.conf: PCP_VARIANTS=${PCP_VARIANTS:-...})."""
 
     def run_real(self, script, *args, **extra):
-        env = {k: v for k, v in git_env().items() if k not in PCP_VARS}
-        env.update(BASE="7.3", **extra)
-        return subprocess.run([os.path.join(REPO, "scripts", script), *args], env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=TIMEOUT)
+        return run_real(script, PCP_VARS, *args, BASE="7.3", **extra)
 
     def test_pcp_variants_of_73(self):
         proc = self.run_real("pcp.sh", "--variants")
