@@ -37,26 +37,28 @@ int main(int argc, char **argv)
 	struct timespec next, now;
 	cpu_set_t set;
 	char *end;
-	int cpu, fd;
+	long cpu;
+	int fd;
 
 	if (argc != 5) {
 		fprintf(stderr, "usage: %s CPU PERIOD_US READY_FILE STOP_FILE\n", argv[0]);
 		return 1;
 	}
 	cpu = strtol(argv[1], &end, 10);
-	if (*end || cpu < 0 || cpu >= CPU_SETSIZE) {
+	if (end == argv[1] || *end || cpu < 0 || cpu >= CPU_SETSIZE) {
 		fprintf(stderr, "bad CPU '%s'\n", argv[1]);
 		return 1;
 	}
-	period = strtoll(argv[2], &end, 10) * 1000;
-	if (*end || period <= 0) {
+	period = strtoll(argv[2], &end, 10);
+	if (end == argv[2] || *end || period <= 0 || period > 60000000) {
 		fprintf(stderr, "bad PERIOD_US '%s'\n", argv[2]);
 		return 1;
 	}
+	period *= 1000;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fprintf(stderr, "cannot pin to CPU %d: %s\n", cpu, strerror(errno));
+		fprintf(stderr, "cannot pin to CPU %ld: %s\n", cpu, strerror(errno));
 		return 1;
 	}
 	if (sched_setscheduler(0, SCHED_FIFO, &sp)) {

@@ -35,7 +35,8 @@ export SMP=1 MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-1800}
 [ "$PROFILE" = bench ] || die "the latency study boots the kernels of PROFILE=bench (make latency builds them), not '$PROFILE'"
 export KARGS="kunit.enable=0 init_on_free=1" KUNIT_FILTER=
 for v in "${variants[@]}"; do
-	[ -f "$OUT/$v/bzImage" ] && [ -f "$OUT/$v/info" ] || die "variant $v is not built: make latency"
+	[ -f "$OUT/$v/bzImage" ] && [ -f "$OUT/$v/info" ] && [ -f "$OUT/$v/config" ] ||
+		die "variant $v is not built (no bzImage, info or config in $OUT/$v): make latency"
 	grep -q '^CONFIG_PREEMPT_VOLUNTARY=y\|^CONFIG_PREEMPT_NONE=y' "$OUT/$v/config" ||
 		die "variant $v is preemptible in the kernel ($OUT/$v/config has neither PREEMPT_NONE nor PREEMPT_VOLUNTARY): a missing reschedule point delays nothing there"
 done

@@ -648,10 +648,18 @@ class LatencyShTest(ScriptTestCase):
     def test_variant_not_built(self):
         self.t.built("a")
         proc = self.run_icount()
-        self.assertRefused(proc, "variant b is not built: make latency")
+        msg = "variant {0} is not built (no bzImage, info or config in {1}/{0}): make latency"
+        self.assertRefused(proc, msg.format("b", self.t.out))
         self.assertNotIn("variant a", proc.stderr)
-        os.remove(os.path.join(self.t.out, "a", "info"))
-        self.assertRefused(self.run_icount(), "variant a is not built: make latency")
+        self.t.built("b")
+        for name in ("info", "config"):
+            with self.subTest(missing=name):
+                self.t.built("a")
+                os.remove(os.path.join(self.t.out, "a", name))
+                proc = self.run_icount()
+                self.assertRefused(proc, msg.format("a", self.t.out))
+                self.assertNotIn("preemptible", proc.stderr)
+                self.assertNotIn("No such file", proc.stderr)
 
     def test_preemptible_kernel_is_refused(self):
         for cfg_a, cfg_b, bad in ((PREEMPT, VOLUNTARY, "a"), (NONE, PREEMPT, "b"),
@@ -968,7 +976,8 @@ class GuestLatencyTest(GuestLatencyCase):
                 self.assertFalse(os.path.exists(self.ready))
 
     def test_bad_cpu(self):
-        for cpu in ("x", "-1", "1024", "99999", "1x", "0.5", "0x1"):
+        for cpu in ("x", "-1", "1024", "99999", "1x", "0.5", "0x1", "",
+                    "4294967296"):
             with self.subTest(cpu=cpu):
                 proc = self.probe(cpu, "1000", self.ready, self.stop)
                 self.assertEqual(proc.returncode, 1, proc.stderr)
@@ -977,7 +986,8 @@ class GuestLatencyTest(GuestLatencyCase):
                 self.assertFalse(os.path.exists(self.ready))
 
     def test_bad_period(self):
-        for period in ("0", "-5", "x", "1.5", "", "1000us"):
+        for period in ("0", "-5", "x", "1.5", "", "1000us",
+                       "60000001", "9223372036854775807"):
             with self.subTest(period=period):
                 proc = self.probe("0", period, self.ready, self.stop)
                 self.assertEqual(proc.returncode, 1, proc.stderr)
