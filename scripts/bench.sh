@@ -107,8 +107,7 @@ else
 	# must be the same.
 	for v in "${variants[@]}"; do
 		src=$dir/test_vmalloc-$v.c
-		git -C "$TREE" show "variant/$v:lib/test_vmalloc.c" >"$src" 2>/dev/null ||
-			die "no lib/test_vmalloc.c on branch variant/$v of $TREE (the branch scripts/apply.sh makes for variant $v): make bench applies and builds every variant"
+		variant_test_vmalloc "$v" "$src" bench "the branch scripts/apply.sh makes for variant $v"
 		"$TOP/scripts/bench-rows.sh" --source "$src" "$SCALE" >"$dir/rows-$v.txt" ||
 			die "cannot make the benchmark rows of variant $v (from $src, variant/$v:lib/test_vmalloc.c)"
 		if [ "$v" != "${variants[0]}" ] && ! cmp -s "$dir/rows-${variants[0]}.txt" "$dir/rows-$v.txt"; then

@@ -97,3 +97,99 @@ timing_mode() {
 	esac
 	case "$RUNS" in ''|*[!0-9]*|0) die "RUNS must be a positive integer, not '$RUNS'" ;; esac
 }
+
+# variant_test_vmalloc V SRC TARGET [NOTE]: write lib/test_vmalloc.c of
+# branch variant/V of the work tree (scripts/apply.sh makes it) to SRC; a
+# variant without it is an error: make TARGET applies and builds every
+# variant (NOTE, if given, follows the tree in the message, in parentheses).
+variant_test_vmalloc() {
+	git -C "$TREE" show "variant/$1:lib/test_vmalloc.c" >"$2" 2>/dev/null ||
+		die "no lib/test_vmalloc.c on branch variant/$1 of $TREE${4:+ ($4)}: make $3 applies and builds every variant"
+}
+
+# variant_rows DIR TARGET WHAT WHY MAKE_ROWS...: the test_vmalloc rows of
+# the kernels of the array variants, for the studies: each variant's
+# lib/test_vmalloc.c in DIR/test_vmalloc-V.c (variant_test_vmalloc, with
+# TARGET), its rows from MAKE_ROWS... DIR/test_vmalloc-V.c in DIR/rows-V.txt.
+# Every variant must give rows (else "no WHAT row for variant V (WHY)", WHY
+# empty for "from" its source) and the same rows; DIR/rows.txt is a copy.
+variant_rows() {
+	local dir=$1 target=$2 what=$3 why=$4 v src
+	shift 4
+	for v in "${variants[@]}"; do
+		src=$dir/test_vmalloc-$v.c
+		variant_test_vmalloc "$v" "$src" "$target"
+		"$@" "$src" >"$dir/rows-$v.txt" || die "cannot make the rows of variant $v (from $src)"
+		[ -s "$dir/rows-$v.txt" ] || die "no $what row for variant $v (${why:-from $src})"
+		cmp -s "$dir/rows-${variants[0]}.txt" "$dir/rows-$v.txt" ||
+			die "variants ${variants[0]} and $v have different test_vmalloc rows: they would not run the same workload"
+	done
+	cp "$dir/rows-${variants[0]}.txt" "$dir/rows.txt"
+}
+
+# check_boot_log STUDY V R LOG [OPTION...]: check the console log LOG of run
+# R of variant V with scripts/check-log.py OPTION... (its output in
+# LOG.check); a log that fails is an error of the study STUDY, with that
+# output shown.
+check_boot_log() {
+	local study=$1 v=$2 r=$3 log=$4
+	shift 4
+	"$TOP/scripts/check-log.py" "$@" "$log" >"$log.check" 2>&1 ||
+		{ cat "$log.check" >&2; die "$study boot $v run $r: its console log fails the checks (log: $log)"; }
+}
+
+# interleaved_boots STUDY DIR ROWS: boot the kernels of the array variants
+# interleaved (a b a b ...), RUNS times each, in the guest plan STUDY with
+# the rows file ROWS; console logs DIR/V-R.log, each checked by
+# check_boot_log with --expect-vmalloc (its results in DIR/V-R.log.json).
+interleaved_boots() {
+	local study=$1 dir=$2 rows=$3 r v log
+	for r in $(seq 1 "$RUNS"); do
+		for v in "${variants[@]}"; do
+			log=$dir/$v-$r.log
+			BENCH_ROWS=$rows "$TOP/scripts/boot.sh" "$v" "$study" "$log" ||
+				die "$study boot $v run $r failed (log: $log)"
+			check_boot_log "$study" "$v" "$r" "$log" --expect-vmalloc --json "$log.json"
+		done
+	done
+}
+
+# save_run_params DIR START VALUE...: at the end of a study's run begun at
+# START (date +%s), set secs to its duration and keep it in DIR/seconds, and
+# the run's parameters VALUE... in DIR/params (for load_run_params).
+save_run_params() {
+	local dir=$1 start=$2
+	shift 2
+	secs=$(( $(date +%s) - start ))
+	echo "$secs" >"$dir/seconds"
+	echo "$*" >"$dir/params"
+}
+
+# load_run_params DIR NAME...: for REPORT_ONLY=1, set secs and the variables
+# NAME... back to what save_run_params kept in DIR.
+load_run_params() {
+	local dir=$1
+	shift
+	secs=$(cat "$dir/seconds")
+	read -r "$@" <"$dir/params"
+}
+
+# report_meta GUEST: set meta to the --meta arguments that end every study
+# report: guest (GUEST, then qemu's version and the host's cores), base,
+# kernels (each of the array variants with the kernel: line of its
+# $OUT/V/info), patches (the project commit of bases/$BASE/), duration (secs,
+# RUNS boots of each variant) and date.
+report_meta() {
+	local v klist=
+	for v in "${variants[@]}"; do
+		klist+="${klist:+; }$v: $(sed -n 's/^kernel: //p' "$OUT/$v/info")"
+	done
+	# A failing command (no qemu, no base-version) leaves its part empty
+	# instead of stopping the script.
+	meta=(--meta "guest=$1, qemu $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //'), host $(nproc) cores"
+		--meta "base=$BASE_PKG $(cat "$BUILDB/base-version")"
+		--meta "kernels=$klist"
+		--meta "patches=$(git -C "$TOP" log -1 --format='%h %cs' -- "$BASEDIR") (bases/$BASE/ at that project commit)"
+		--meta "duration=${secs}s for $((RUNS * ${#variants[@]})) boots"
+		--meta "date=$(date -u +%Y-%m-%d)") || true
+}

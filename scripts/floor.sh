@@ -58,8 +58,7 @@ data=$dir/floor.tsv
 start=$(date +%s)
 if [ "${REPORT_ONLY:-0}" = 1 ]; then
 	[ -f "$data" ] || die "no previous run of ${kernels[*]} ($PROFILE, $mode) in $dir"
-	secs=$(cat "$dir/seconds")
-	read -r RUNS LOOPS <"$dir/params"
+	load_run_params "$dir" RUNS LOOPS
 else
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -69,8 +68,7 @@ else
 			log=$dir/$v-$r.log
 			"$TOP/scripts/boot.sh" "$v" boot "$log" ||
 				die "floor boot $v run $r failed (log: $log)"
-			"$TOP/scripts/check-log.py" "$log" >"$log.check" 2>&1 ||
-				{ cat "$log.check" >&2; die "floor boot $v run $r: its console log fails the checks (log: $log)"; }
+			check_boot_log floor "$v" "$r" "$log"
 			line=$(grep -a 'contig-free-floor: ' "$log" | tail -1 | tr -d '\r' || true)
 			re='contig-free-floor: order 9 loops ([0-9]+) ns per range: batched ([0-9]+) floor ([0-9]+) chunks ([0-9]+) per-page ([0-9]+)'
 			[[ $line =~ $re ]] ||
@@ -82,16 +80,10 @@ else
 		done
 	done
 	mv "$data.tmp" "$data"
-	secs=$(( $(date +%s) - start ))
-	echo "$secs" >"$dir/seconds"
-	echo "$RUNS $LOOPS" >"$dir/params"
+	save_run_params "$dir" "$start" "$RUNS" "$LOOPS"
 fi
 
-kver() { sed -n 's/^kernel: //p' "$OUT/$1/info"; }
-klist=
-for v in "${variants[@]}"; do
-	klist+="${klist:+; }$v: $(kver "$v")"
-done
+report_meta "$SMP vCPUs, $MEM"
 mkdir -p "$TOP/results/$BASE"
 report=$TOP/results/$BASE/floor-$PROFILE-$(IFS=-; echo "${kernels[*]}")-$mode
 /usr/bin/python3 "$TOP/scripts/floor-report.py" --out "$report" \
@@ -100,10 +92,5 @@ report=$TOP/results/$BASE/floor-$PROFILE-$(IFS=-; echo "${kernels[*]}")-$mode
 	--meta "probe=bases/$BASE/harness/probe-floor.patch on top of each kernel: contig_free_floor=$LOOPS at boot, order-9 blocks split into 512 pages, only the free timed, each from drained pcp lists" \
 	--meta "runs=$RUNS boots per kernel, interleaved ${kernels[*]}" \
 	--meta "config=profile $PROFILE: kconfig/*.config, kconfig/{${PROFILE_DIRS// /,}}/, bases/$BASE/kconfig/" \
-	--meta "guest=$SMP vCPUs, $MEM, qemu $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //'), host $(nproc) cores" \
-	--meta "base=$BASE_PKG $(cat "$BUILDB/base-version")" \
-	--meta "kernels=$klist" \
-	--meta "patches=$(git -C "$TOP" log -1 --format='%h %cs' -- "$BASEDIR") (bases/$BASE/ at that project commit)" \
-	--meta "duration=${secs}s for $((RUNS * ${#variants[@]})) boots" \
-	--meta "date=$(date -u +%Y-%m-%d)" \
+	"${meta[@]}" \
 	"$data" || die "floor-report.py failed"

@@ -43,48 +43,28 @@ done
 /usr/bin/python3 -c 'import scipy' 2>/dev/null ||
 	die "/usr/bin/python3 lacks scipy: run make deps (scripts/deps.sh installs python3-scipy)"
 
+# The rows: fix_size_alloc_test of LATENCY_PAGES pages, LATENCY_LOOPS loops
+# and one thread, its mask from the kernel's own test_vmalloc.c ($1).
+latency_rows() {
+	"$TOP/scripts/bench-rows.sh" --source "$1" |
+		sed -n "s/^fix_size p:1 l:[0-9]*|run_test_mask=\([0-9]*\) .*/fix_size p:$pages l:$loops|run_test_mask=\1 test_loop_count=$loops nr_threads=1 nr_pages=$pages/p"
+}
+
 dir=$BUILDB/latency/$(IFS=-; echo "${variants[*]}")/$mode
 rows=$dir/rows.txt
 start=$(date +%s)
 if [ "${REPORT_ONLY:-0}" = 1 ]; then
 	[ -f "$rows" ] || die "no previous run of ${variants[*]} ($mode) in $dir"
-	secs=$(cat "$dir/seconds")
-	read -r RUNS pages loops <"$dir/params"
+	load_run_params "$dir" RUNS pages loops
 else
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	# fix_size_alloc_test's mask from each kernel's own test_vmalloc.c.
-	for v in "${variants[@]}"; do
-		src=$dir/test_vmalloc-$v.c
-		git -C "$TREE" show "variant/$v:lib/test_vmalloc.c" >"$src" 2>/dev/null ||
-			die "no lib/test_vmalloc.c on branch variant/$v of $TREE: make latency applies and builds every variant"
-		"$TOP/scripts/bench-rows.sh" --source "$src" |
-			sed -n "s/^fix_size p:1 l:[0-9]*|run_test_mask=\([0-9]*\) .*/fix_size p:$pages l:$loops|run_test_mask=\1 test_loop_count=$loops nr_threads=1 nr_pages=$pages/p" \
-			>"$dir/rows-$v.txt" || die "cannot make the rows of variant $v (from $src)"
-		[ -s "$dir/rows-$v.txt" ] || die "no fix_size row for variant $v (from $src)"
-		cmp -s "$dir/rows-${variants[0]}.txt" "$dir/rows-$v.txt" ||
-			die "variants ${variants[0]} and $v have different test_vmalloc rows: they would not run the same workload"
-	done
-	cp "$dir/rows-${variants[0]}.txt" "$rows"
-	for r in $(seq 1 "$RUNS"); do
-		for v in "${variants[@]}"; do
-			log=$dir/$v-$r.log
-			BENCH_ROWS=$rows "$TOP/scripts/boot.sh" "$v" latency "$log" ||
-				die "latency boot $v run $r failed (log: $log)"
-			"$TOP/scripts/check-log.py" --expect-vmalloc --json "$log.json" "$log" >"$log.check" 2>&1 ||
-				{ cat "$log.check" >&2; die "latency boot $v run $r: its console log fails the checks (log: $log)"; }
-		done
-	done
-	secs=$(( $(date +%s) - start ))
-	echo "$secs" >"$dir/seconds"
-	echo "$RUNS $pages $loops" >"$dir/params"
+	variant_rows "$dir" latency fix_size "" latency_rows
+	interleaved_boots latency "$dir" "$rows"
+	save_run_params "$dir" "$start" "$RUNS" "$pages" "$loops"
 fi
 
-kver() { sed -n 's/^kernel: //p' "$OUT/$1/info"; }
-klist=
-for v in "${variants[@]}"; do
-	klist+="${klist:+; }$v: $(kver "$v")"
-done
+report_meta "1 vCPU, $MEM"
 mkdir -p "$TOP/results/$BASE"
 report=$TOP/results/$BASE/latency-$(IFS=-; echo "${variants[*]}")-$mode
 /usr/bin/python3 "$TOP/scripts/latency-report.py" --out "$report" --kernels "$(IFS=,; echo "${variants[*]}")" \
@@ -94,10 +74,5 @@ report=$TOP/results/$BASE/latency-$(IFS=-; echo "${variants[*]}")-$mode
 	--meta "rows=fix_size_alloc_test, nr_pages=$pages ($((pages / 256)) MiB), test_loop_count=$loops, nr_threads=1; kernel arguments $KARGS" \
 	--meta "probe=scripts/guest-latency.c: SCHED_FIFO 99 on CPU 0, clock_nanosleep() to absolute 1 ms deadlines, the delay past each deadline" \
 	--meta "config=profile $PROFILE: kconfig/*.config, kconfig/$PROFILE/, bases/$BASE/kconfig/; $(grep -h '^CONFIG_PREEMPT_\(NONE\|VOLUNTARY\)=y' "$OUT/${variants[0]}/config" | head -1)" \
-	--meta "guest=1 vCPU, $MEM, qemu $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //'), host $(nproc) cores" \
-	--meta "base=$BASE_PKG $(cat "$BUILDB/base-version")" \
-	--meta "kernels=$klist" \
-	--meta "patches=$(git -C "$TOP" log -1 --format='%h %cs' -- "$BASEDIR") (bases/$BASE/ at that project commit)" \
-	--meta "duration=${secs}s for $((RUNS * ${#variants[@]})) boots" \
-	--meta "date=$(date -u +%Y-%m-%d)" \
+	"${meta[@]}" \
 	"$dir"/*.log.json || die "latency-report.py failed"

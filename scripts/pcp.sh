@@ -52,40 +52,16 @@ rows=$dir/rows.txt
 start=$(date +%s)
 if [ "${REPORT_ONLY:-0}" = 1 ]; then
 	[ -f "$rows" ] || die "no previous run of ${variants[*]} ($mode) in $dir"
-	secs=$(cat "$dir/seconds")
-	read -r RUNS SCALE SMP <"$dir/params"
+	load_run_params "$dir" RUNS SCALE SMP
 else
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	for v in "${variants[@]}"; do
-		src=$dir/test_vmalloc-$v.c
-		git -C "$TREE" show "variant/$v:lib/test_vmalloc.c" >"$src" 2>/dev/null ||
-			die "no lib/test_vmalloc.c on branch variant/$v of $TREE: make pcp applies and builds every variant"
-		pcp_rows "$src" >"$dir/rows-$v.txt" || die "cannot make the rows of variant $v (from $src)"
-		[ -s "$dir/rows-$v.txt" ] || die "no pcp row for variant $v (scripts/bench-rows.sh gave none of the selected rows)"
-		cmp -s "$dir/rows-${variants[0]}.txt" "$dir/rows-$v.txt" ||
-			die "variants ${variants[0]} and $v have different test_vmalloc rows: they would not run the same workload"
-	done
-	cp "$dir/rows-${variants[0]}.txt" "$rows"
-	for r in $(seq 1 "$RUNS"); do
-		for v in "${variants[@]}"; do
-			log=$dir/$v-$r.log
-			BENCH_ROWS=$rows "$TOP/scripts/boot.sh" "$v" pcp "$log" ||
-				die "pcp boot $v run $r failed (log: $log)"
-			"$TOP/scripts/check-log.py" --expect-vmalloc --json "$log.json" "$log" >"$log.check" 2>&1 ||
-				{ cat "$log.check" >&2; die "pcp boot $v run $r: its console log fails the checks (log: $log)"; }
-		done
-	done
-	secs=$(( $(date +%s) - start ))
-	echo "$secs" >"$dir/seconds"
-	echo "$RUNS $SCALE $SMP" >"$dir/params"
+	variant_rows "$dir" pcp pcp "scripts/bench-rows.sh gave none of the selected rows" pcp_rows
+	interleaved_boots pcp "$dir" "$rows"
+	save_run_params "$dir" "$start" "$RUNS" "$SCALE" "$SMP"
 fi
 
-kver() { sed -n 's/^kernel: //p' "$OUT/$1/info"; }
-klist=
-for v in "${variants[@]}"; do
-	klist+="${klist:+; }$v: $(kver "$v")"
-done
+report_meta "$SMP vCPUs, $MEM"
 mkdir -p "$TOP/results/$BASE"
 report=$TOP/results/$BASE/pcp-$(IFS=-; echo "${variants[*]}")-$MEM-$mode
 /usr/bin/python3 "$TOP/scripts/pcp-report.py" --out "$report" --kernels "$(IFS=,; echo "${variants[*]}")" \
@@ -95,10 +71,5 @@ report=$TOP/results/$BASE/pcp-$(IFS=-; echo "${variants[*]}")-$MEM-$mode
 	--meta "rows=scripts/bench-rows.sh's rows that free more than one page (loops: published / $SCALE), nr_threads=$SMP (one per CPU), one test per module load, the guest settled (scripts/guest-init.sh settle) before each" \
 	--meta "counts=tracepoints kmem:mm_page_pcpu_drain (blocks leaving a pcp list for the buddy, by order) and kmem:mm_page_alloc_zone_locked (order-0 pages taken from the buddy), one tracefs instance per count; pcp->high and count of each CPU of the largest zone from /proc/zoneinfo every 0.5 s" \
 	--meta "config=profile $PROFILE: kconfig/*.config, kconfig/$PROFILE/, bases/$BASE/kconfig/" \
-	--meta "guest=$SMP vCPUs, $MEM, qemu $(qemu-system-x86_64 --version | head -1 | sed 's/.*version //'), host $(nproc) cores" \
-	--meta "base=$BASE_PKG $(cat "$BUILDB/base-version")" \
-	--meta "kernels=$klist" \
-	--meta "patches=$(git -C "$TOP" log -1 --format='%h %cs' -- "$BASEDIR") (bases/$BASE/ at that project commit)" \
-	--meta "duration=${secs}s for $((RUNS * ${#variants[@]})) boots" \
-	--meta "date=$(date -u +%Y-%m-%d)" \
+	"${meta[@]}" \
 	"$dir"/*.log.json || die "pcp-report.py failed"
