@@ -114,6 +114,14 @@ class ReportCase(ScipyTestCase):
             self.assertFalse(os.path.exists(self.prefix + ext), f"{ext} written on an error")
 
 
+def fake_log_json(variant, plan, bench, passed=True):
+    """A LOG.json as check-log.py --json writes it for a boot of VARIANT
+    with PLAN, whose bench entries are BENCH."""
+    return {"log": f"/fake/{variant}.log", "variant": variant, "plan": plan, "kunit": {},
+            "vmalloc": [], "rows": [], "bench": bench, "reports": [], "errors": [],
+            "reasons": [] if passed else ["fake reason"], "pass": passed}
+
+
 class LogReportCase(ReportCase):
     """A report of LOG.json files (pcp-report.py, latency-report.py): by
     default of the boots BOOTS ({kernel: [{logged label: values} per boot]})

@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_scripts import (TEST_BASE, UNEXPECTED, ScriptTestCase, git, read,  # noqa: E402
                           write, write_exec)
 from test_check_log import busybox_sh, guest_function, need_busybox  # noqa: E402
-from report_helpers import (REPO, T975, TIMEOUT, CheckLogCase, LogReportCase,  # noqa: E402
+from report_helpers import (REPO, T975, TIMEOUT, CheckLogCase, LogReportCase, fake_log_json,  # noqa: E402
                             ScipyTestCase, StudyLayout, check_log, ci95, mean, result_line,
                             run_real, table)
 
@@ -231,9 +231,7 @@ def log_json(variant, rows, plan="latency", passed=True, extra=()):
     entries of ROWS ({label: values})."""
     bench = [dict({"name": "latency", "row": label}, **vals) for label, vals in rows.items()]
     bench += list(extra)
-    return {"log": f"/fake/{variant}.log", "variant": variant, "plan": plan, "kunit": {},
-            "vmalloc": [], "rows": [], "bench": bench, "reports": [], "errors": [],
-            "reasons": [] if passed else ["fake reason"], "pass": passed}
+    return fake_log_json(variant, plan, bench, passed)
 
 
 class LatencyReportCase(LogReportCase):

@@ -25,7 +25,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_scripts import (TEST_BASE, UNEXPECTED, ScriptTestCase, read, write,  # noqa: E402
                           write_exec)
-from report_helpers import (CheckLogCase, LogReportCase, StudyLayout, check_log,  # noqa: E402
+from report_helpers import (CheckLogCase, LogReportCase, StudyLayout, check_log, fake_log_json,  # noqa: E402
                             ci95, mean, result_line, run_real, table)
 
 COUNTS = ("drain0", "drain1", "drain2", "drain3", "drain9", "take0")
@@ -231,9 +231,7 @@ def log_json(variant, rows, plan="pcp", passed=True, extra=()):
         bench.append(dict({"name": "pcp", "row": label, "zone": "Normal"}, **vals,
                           count_high=100, high_start=900, count_end=50, samples=3))
     bench += list(extra)
-    return {"log": f"/fake/{variant}.log", "variant": variant, "plan": plan, "kunit": {},
-            "vmalloc": [], "rows": [], "bench": bench, "reports": [], "errors": [],
-            "reasons": [] if passed else ["fake reason"], "pass": passed}
+    return fake_log_json(variant, plan, bench, passed)
 
 
 class PcpReportCase(LogReportCase):
