@@ -138,7 +138,7 @@ PAGE_KB = 4     # x86_64
 LEAK_TOLERANCE_VMALLOC_KB = 4096
 FAULTS_ROW_PREFIX = "faults"
 # Pressure phase (plan "pressure"): free memory is isolated order-0 pages and
-# vmalloc()'s high-order attempts fail. They may not reclaim or compact, and
+# a few order-3 blocks, and vmalloc()'s high-order attempts fail. They may not reclaim or compact, and
 # the order-0 fallback is served from free pages sized above the working set,
 # so nothing in the phase has a reason to enter direct compaction or direct
 # reclaim: any count of these fails the run. (kswapd and kcompactd wake-ups

@@ -4,9 +4,16 @@
  *
  * Fills anonymous memory (no THP) until MemFree is down to RESERVE_KB,
  * reading MemFree as it goes (the kernel's own use grows meanwhile: page
- * tables, KASAN's quarantine), then gives back HOLES_KB of it one page at a
- * time, spread evenly over the whole range, so that the pages given back
- * have no free buddy. The order-0 fill leaves the largest free blocks for
+ * tables, KASAN's quarantine), then gives back BLOCKS_KB of it as whole
+ * naturally aligned blocks of order BLOCK_ORDER (physical frames from
+ * /proc/self/pagemap, so root only; each block's buddy stays taken, so it
+ * cannot merge into a larger one), spread evenly over the range, and
+ * HOLES_KB one page at a time, spread evenly over the whole range, so that
+ * the pages given back have no free buddy. The blocks are what a fragmented
+ * machine still has for the kernel's own small high-order allocations
+ * (kernel stacks of order 2 at fork): without them, those fail once the
+ * free blocks of order 1..8 are used up, compaction may not find any, and
+ * the OOM killer runs. The order-0 fill leaves the largest free blocks for
  * last, so it then takes every free block of order TAKE_ORDER or above
  * (/proc/buddyinfo, any zone) with transparent huge page faults, which take
  * such a block or nothing (the caller sets THP defrag to "never", so they
@@ -18,16 +25,36 @@
  * the faults could not take; creates READY_FILE when done and sleeps until
  * killed (the memory stays taken).
  *
- * Usage: guest-fragment RESERVE_KB HOLES_KB TAKE_ORDER READY_FILE
- * Exit status: 1 on bad arguments, when memory cannot be taken, or when
+ * Usage: guest-fragment RESERVE_KB HOLES_KB BLOCKS_KB BLOCK_ORDER TAKE_ORDER READY_FILE
+ *        guest-fragment --pick BLOCK_ORDER COUNT < PFNS
+ * Exit status: 1 on bad arguments, when memory cannot be taken, when the
+ * filled range holds fewer whole blocks than BLOCKS_KB asks for, or when
  * blocks of order TAKE_ORDER still form after a minute.
+ * --pick (a test of the block choice, no memory taken): reads one page
+ * frame number per line, the frames of a filled range in its order, and
+ * prints the range's indices of the first page of each block chosen.
  */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Seconds since the first call: the phases' times, on stderr. */
+static void phase(const char *what)
+{
+	static struct timespec t0;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (!t0.tv_sec && !t0.tv_nsec)
+		t0 = t;
+	fprintf(stderr, "phase %s at %.1f s\n", what,
+		(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9);
+}
 
 static long meminfo_kb(const char *key)
 {
@@ -76,6 +103,156 @@ static long high_order_units(int order)
 	return units;
 }
 
+struct frame {
+	uint64_t pfn;
+	long idx;
+};
+
+static int frame_cmp(const void *a, const void *b)
+{
+	const struct frame *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/*
+ * Choose @want blocks of order @order among the @n pages whose frames are
+ * @pfn[] (0: no frame), spread evenly over the candidates: a candidate is a
+ * naturally aligned block of 2^@order frames all in @pfn[], whose block
+ * number is even, so that no two chosen blocks are buddies (and none can
+ * merge beyond @order with another). Stores in @first[] the index in @pfn[]
+ * of each chosen block's first frame and in @frames[] its pages' indices
+ * (2^@order each). Returns the number of candidates, -1 on no memory; fewer
+ * candidates than @want: nothing is chosen.
+ */
+static long pick_blocks(const uint64_t *pfn, long n, int order, long want,
+			long *first, long *frames)
+{
+	long size = 1L << order, cands = 0, i, j, k, c;
+	struct frame *f = malloc(n * sizeof(*f));
+	long *at;
+
+	if (!f)
+		return -1;
+	for (i = 0, j = 0; i < n; i++)
+		if (pfn[i]) {
+			f[j].pfn = pfn[i];
+			f[j++].idx = i;
+		}
+	n = j;
+	qsort(f, n, sizeof(*f), frame_cmp);
+	at = malloc((n / size + 1) * sizeof(*at));
+	if (!at) {
+		free(f);
+		return -1;
+	}
+	for (i = 0; i + size <= n; i++) {
+		if (f[i].pfn & (2 * size - 1))
+			continue;	/* not aligned, or an odd block number */
+		if (f[i + size - 1].pfn != f[i].pfn + size - 1)
+			continue;	/* a frame of the block is not ours */
+		for (k = 1; k < size && f[i + k].pfn != f[i + k - 1].pfn; k++)
+			;
+		if (k < size)
+			continue;	/* a frame twice (cannot happen in a fill) */
+		at[cands++] = i;
+	}
+	for (c = 0; cands >= want && c < want; c++) {
+		i = at[c * cands / want];
+		first[c] = f[i].idx;
+		for (k = 0; k < size; k++)
+			frames[c * size + k] = f[i + k].idx;
+	}
+	free(at);
+	free(f);
+	return cands;
+}
+
+static int pick_main(int argc, char **argv)
+{
+	long n = 0, cap = 1024, want, cands, c, *first, *frames;
+	int order;
+	uint64_t *pfn = malloc(cap * sizeof(*pfn)), v;
+
+	if (argc != 4 || !pfn) {
+		fprintf(stderr, "usage: guest-fragment --pick BLOCK_ORDER COUNT < PFNS\n");
+		return 1;
+	}
+	order = atoi(argv[2]);
+	want = atol(argv[3]);
+	if (order < 1 || order > 10 || want < 1) {
+		fprintf(stderr, "guest-fragment: bad BLOCK_ORDER or COUNT\n");
+		return 1;
+	}
+	while (scanf("%llu", (unsigned long long *)&v) == 1) {
+		if (n == cap) {
+			cap *= 2;
+			pfn = realloc(pfn, cap * sizeof(*pfn));
+			if (!pfn)
+				return 1;
+		}
+		pfn[n++] = v;
+	}
+	first = malloc(want * sizeof(*first));
+	frames = malloc((want << order) * sizeof(*frames));
+	if (!first || !frames)
+		return 1;
+	cands = pick_blocks(pfn, n, order, want, first, frames);
+	if (cands < want) {
+		fprintf(stderr, "guest-fragment: %ld whole blocks of order %d, %ld wanted\n",
+			cands, order, want);
+		return 1;
+	}
+	for (c = 0; c < want; c++)
+		printf("%ld\n", first[c]);
+	return 0;
+}
+
+/*
+ * Give back @blocks_kb of the @n pages at @mem as whole blocks of order
+ * @order (pick_blocks()). Returns the number of blocks, -1 on error.
+ */
+static long give_back_blocks(char *mem, long n, long page, long blocks_kb, int order)
+{
+	long size = 1L << order, want = blocks_kb * 1024 / (page << order);
+	long cands, c, k, *first, *frames;
+	uint64_t *pfn = malloc(n * sizeof(*pfn));
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t len;
+
+	first = malloc(want * sizeof(*first));
+	frames = malloc(want * size * sizeof(*frames));
+	if (fd < 0 || !pfn || !first || !frames) {
+		perror("guest-fragment: pagemap");
+		return -1;
+	}
+	len = pread(fd, pfn, n * sizeof(*pfn), (off_t)((unsigned long)mem / page) * sizeof(*pfn));
+	close(fd);
+	if (len != (ssize_t)(n * sizeof(*pfn))) {
+		fprintf(stderr, "guest-fragment: short read of /proc/self/pagemap\n");
+		return -1;
+	}
+	/* Bit 63: present; bits 0-54: the frame (0 without CAP_SYS_ADMIN). */
+	for (k = 0; k < n; k++)
+		pfn[k] = (pfn[k] >> 63) ? pfn[k] & ((1ULL << 55) - 1) : 0;
+	cands = pick_blocks(pfn, n, order, want, first, frames);
+	if (cands < want) {
+		fprintf(stderr, "guest-fragment: the filled range holds %ld whole blocks of order %d, %ld wanted (no frame numbers in /proc/self/pagemap without CAP_SYS_ADMIN)\n",
+			cands, order, want);
+		return -1;
+	}
+	for (c = 0; c < want * size; c++) {
+		if (madvise(mem + frames[c] * page, page, MADV_DONTNEED)) {
+			perror("guest-fragment: madvise");
+			return -1;
+		}
+	}
+	free(first);
+	free(frames);
+	free(pfn);
+	return want;
+}
+
 /*
  * Take free blocks of order @order or above with huge page faults in a
  * MADV_HUGEPAGE mapping, one unit per fault, while faults take them; two
@@ -117,33 +294,40 @@ static long take_high_order(int order, long page, long *taken)
 int main(int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	long reserve_kb, holes_kb, free_kb, max_pages, fill_pages, hole_pages, stride, i;
-	long left, taken = 0, before, rounds;
+	long reserve_kb, holes_kb, blocks_kb, free_kb, max_pages, fill_pages, hole_pages, stride, i;
+	long left, taken = 0, before, rounds, blocks = 0;
 	int quiet;
-	int take_order;
+	int take_order, block_order;
 	const long chunk = 256;		/* pages touched between MemFree reads */
 	char *mem;
 	int fd;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s RESERVE_KB HOLES_KB TAKE_ORDER READY_FILE\n", argv[0]);
+	if (argc > 1 && !strcmp(argv[1], "--pick"))
+		return pick_main(argc, argv);
+	if (argc != 7) {
+		fprintf(stderr, "usage: %s RESERVE_KB HOLES_KB BLOCKS_KB BLOCK_ORDER TAKE_ORDER READY_FILE\n",
+			argv[0]);
 		return 1;
 	}
 	reserve_kb = atol(argv[1]);
 	holes_kb = atol(argv[2]);
-	take_order = atoi(argv[3]);
+	blocks_kb = atol(argv[3]);
+	block_order = atoi(argv[4]);
+	take_order = atoi(argv[5]);
 	free_kb = meminfo_kb("MemFree");
-	if (free_kb < 0 || reserve_kb < 0 || holes_kb <= 0 || take_order < 1 || take_order > 20) {
+	if (free_kb < 0 || reserve_kb < 0 || holes_kb <= 0 || blocks_kb < 0 ||
+	    take_order < 1 || take_order > 20 || block_order < 1 || block_order >= take_order) {
 		fprintf(stderr, "guest-fragment: bad arguments or no MemFree\n");
 		return 1;
 	}
 	max_pages = (free_kb - reserve_kb) * 1024 / page;
 	hole_pages = holes_kb * 1024 / page;
-	if (max_pages < 2 * hole_pages) {
-		fprintf(stderr, "guest-fragment: MemFree %ld kB is too small for %ld kB reserve + %ld kB holes\n",
-			free_kb, reserve_kb, holes_kb);
+	if (max_pages < 2 * (hole_pages + blocks_kb * 1024 / page)) {
+		fprintf(stderr, "guest-fragment: MemFree %ld kB is too small for %ld kB reserve + %ld kB holes + %ld kB blocks\n",
+			free_kb, reserve_kb, holes_kb, blocks_kb);
 		return 1;
 	}
+	phase("start");
 	mem = mmap(NULL, max_pages * page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
@@ -157,11 +341,18 @@ int main(int argc, char **argv)
 			break;
 		mem[fill_pages * page] = 1;
 	}
-	if (fill_pages < 2 * hole_pages) {
-		fprintf(stderr, "guest-fragment: only %ld pages could be filled, too few for %ld kB holes\n",
-			fill_pages, holes_kb);
+	if (fill_pages < 2 * (hole_pages + blocks_kb * 1024 / page)) {
+		fprintf(stderr, "guest-fragment: only %ld pages could be filled, too few for %ld kB holes + %ld kB blocks\n",
+			fill_pages, holes_kb, blocks_kb);
 		return 1;
 	}
+	phase("filled");
+	if (blocks_kb) {
+		blocks = give_back_blocks(mem, fill_pages, page, blocks_kb, block_order);
+		if (blocks < 0)
+			return 1;
+	}
+	phase("blocks given back");
 
 	stride = fill_pages / hole_pages;
 	for (i = 0; i < hole_pages; i++) {
@@ -170,6 +361,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+
+	phase("holes given back");
 
 	/*
 	 * Take the blocks of order >= take_order that are free now, and those
@@ -194,17 +387,20 @@ int main(int argc, char **argv)
 		}
 		quiet = taken == before ? quiet + 1 : 0;
 	}
-	printf("guest-fragment: filled %ld kB, gave back %ld kB as single pages (every %ld pages); huge page faults took %ld blocks of order %d, %ld left that they could not take\n",
-	       fill_pages * page / 1024, hole_pages * page / 1024, stride, taken, take_order, left);
+	phase("huge page faults done");
+	printf("guest-fragment: filled %ld kB, gave back %ld blocks of order %d and %ld kB as single pages (every %ld pages); huge page faults took %ld blocks of order %d, %ld left that they could not take\n",
+	       fill_pages * page / 1024, blocks, block_order, hole_pages * page / 1024, stride,
+	       taken, take_order, left);
 	printf("untaken=%ld\n", left);
 	fflush(stdout);
 
-	fd = open(argv[4], O_CREAT | O_WRONLY, 0644);
+	fd = open(argv[6], O_CREAT | O_WRONLY, 0644);
 	if (fd < 0) {
 		perror("guest-fragment: ready file");
 		return 1;
 	}
 	close(fd);
+	phase("ready");
 	for (;;)
 		pause();
 }

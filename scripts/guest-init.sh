@@ -331,8 +331,9 @@ FRAGMENT_VMSTAT_KEYS="compact_daemon_wake compact_daemon_migrate_scanned compact
 PRESSURE_MIN_FREE_PAGES=4096
 
 # Pressure (a small guest): free memory is brought down to about the working
-# set, in isolated order-0 pages (guest-fragment), so that vmalloc()'s
-# high-order attempts fail and it falls back to order-0 pages. Those attempts
+# set, mostly in isolated order-0 pages and some order-3 blocks
+# (guest-fragment), so that vmalloc()'s high-order attempts fail and it falls
+# back to lower orders. Those attempts
 # must neither reclaim nor compact: the compaction and reclaim counters are
 # recorded around the run, and check-log.py fails on direct compaction or
 # direct reclaim. A warm-up run before the fragmenting grows the slab caches
@@ -346,10 +347,17 @@ pressure_plan() {
 	args="run_test_mask=9 test_loop_count=$n nr_threads=$ncpu"
 	vmalloc_row "pressure-warmup t:$ncpu p:511 l:$n" nr_pages=511 $args
 	settle
-	# guest-fragment keeps 8 MiB untouched and gives back 32 MiB in single
-	# pages (the run needs nr_threads x 2 MiB at a time), then takes the free
-	# blocks of order >= 9 (the order of the run's first attempt: 512 pages)
-	# with huge page faults that may not compact.
+	# guest-fragment keeps 8 MiB untouched, gives back 16 MiB as order-3
+	# blocks that cannot merge and 32 MiB in single pages (the run needs
+	# nr_threads x 2 MiB at a time), then takes the free blocks of order >= 9
+	# (the order of the run's first attempt: 512 pages) with huge page faults
+	# that may not compact. The order-3 blocks (PAGE_ALLOC_COSTLY_ORDER, the
+	# largest order the kernel's own allocations expect to get) are for the
+	# guest's kernel stacks (order 2, at every fork): with single pages only,
+	# a fork during the run found no order-2 block once the few left over
+	# were taken (vmalloc's high-order attempts step down through them on
+	# 7.3), compaction failed, and the OOM killer ran (seen twice in 7.3's
+	# pressure boot, results/7.3/reliability.md).
 	# Turning THP on starts khugepaged, which raises min_free_kbytes for
 	# its own sake (to 18 MiB in this guest): the setting is kept as it was.
 	thp=/sys/kernel/mm/transparent_hugepage
@@ -376,7 +384,7 @@ pressure_plan() {
 		echo "$mfk" > /proc/sys/vm/min_free_kbytes
 		rm -f /tmp/fragmented
 		cp /proc/vmstat /tmp/vmstat.fragment
-		guest-fragment 8192 32768 9 /tmp/fragmented > /tmp/fragment.out 2>&1 &
+		guest-fragment 8192 32768 16384 3 9 /tmp/fragmented > /tmp/fragment.out 2>&1 &
 		fpid=$!
 		i=0
 		while [ ! -e /tmp/fragmented ] && [ $i -lt 300 ] && kill -0 $fpid 2>/dev/null; do
@@ -384,6 +392,8 @@ pressure_plan() {
 			i=$((i + 1))
 		done
 		if [ ! -e /tmp/fragmented ]; then
+			# Where it waits, before it goes.
+			[ -d /proc/$fpid ] && log "note guest-fragment after ${i}s: $(grep '^State:' /proc/$fpid/status) wchan=$(cat /proc/$fpid/wchan 2>/dev/null) stack: $(tr '\n' '<' < /proc/$fpid/stack 2>/dev/null)"
 			if kill $fpid 2>/dev/null; then
 				why="still running after ${i}s"
 			else
@@ -393,7 +403,8 @@ pressure_plan() {
 			log "error guest-fragment did not finish, $why: $(cat /tmp/fragment.out)"
 			return 0
 		fi
-		log "note $(grep -v '^untaken=' /tmp/fragment.out)"
+		log "note $(grep '^guest-fragment:' /tmp/fragment.out)"
+		log "note guest-fragment's $(grep '^phase' /tmp/fragment.out | tr '\n' ';')"
 		log "note vmstat while fragmenting: $(vmstat_diff /tmp/vmstat.fragment "$FRAGMENT_VMSTAT_KEYS")"
 		untaken=$(sed -n 's/^untaken=//p' /tmp/fragment.out)
 		echo never > $thp/enabled
