@@ -149,12 +149,9 @@ static long pick_blocks(const uint64_t *pfn, long n, int order, long want,
 	for (i = 0; i + size <= n; i++) {
 		if (f[i].pfn & (2 * size - 1))
 			continue;	/* not aligned, or an odd block number */
+		/* Sorted frames, each mapped once: the block is whole. */
 		if (f[i + size - 1].pfn != f[i].pfn + size - 1)
-			continue;	/* a frame of the block is not ours */
-		for (k = 1; k < size && f[i + k].pfn != f[i + k - 1].pfn; k++)
-			;
-		if (k < size)
-			continue;	/* a frame twice (cannot happen in a fill) */
+			continue;
 		at[cands++] = i;
 	}
 	for (c = 0; cands >= want && c < want; c++) {

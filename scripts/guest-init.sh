@@ -356,7 +356,7 @@ pressure_plan() {
 	# guest's kernel stacks (order 2, at every fork): with single pages only,
 	# a fork during the run found no order-2 block once the few left over
 	# were taken (vmalloc's high-order attempts step down through them on
-	# 7.3), compaction failed, and the OOM killer ran (seen twice in 7.3's
+	# 7.3), compaction failed, and the OOM killer ran (seen three times in 7.3's
 	# pressure boot, results/7.3/reliability.md).
 	# Turning THP on starts khugepaged, which raises min_free_kbytes for
 	# its own sake (to 18 MiB in this guest): the setting is kept as it was.
