@@ -500,22 +500,31 @@ pcp_plan() {
 	log "bench pcp_zone zone=$zone $(awk -v z="$zone" '$1 == "Node" { in_z = ($4 == z) }
 		in_z && $1 == "cpu:" { n++ }
 		in_z && n == 1 && $1 ~ /^(batch|high_min|high_max):$/ { sub(/:$/, "", $1); printf "%s=%s ", $1, $2 }' /proc/zoneinfo)"
+	# harness.pcp_settle=0: as the bench plan runs its rows, back to back
+	# (no settling, and no sampling loop, whose forks would feed the pcp
+	# lists); pcp->high is then read only before and after each row.
+	bench_like=$([ "$(arg pcp_settle 1)" = 0 ] && echo 1)
 	while IFS='|' read -r label params; do
 		[ -n "$label" ] || continue
-		settle
+		[ -n "$bench_like" ] || settle
 		pcp_sample "$zone" > /tmp/pcp-before
 		rm -f /tmp/pcp-stop /tmp/pcp-samples
 		pcp_reset
-		( while [ ! -e /tmp/pcp-stop ]; do
-			pcp_sample "$zone" >> /tmp/pcp-samples
-			sleep 0.1
-		done ) &
-		spid=$!
+		if [ -n "$bench_like" ]; then
+			: > /tmp/pcp-samples
+			spid=
+		else
+			( while [ ! -e /tmp/pcp-stop ]; do
+				pcp_sample "$zone" >> /tmp/pcp-samples
+				sleep 0.1
+			done ) &
+			spid=$!
+		fi
 		# shellcheck disable=SC2086
 		vmalloc_row "$label" $params
 		counts=$(pcp_counts)
 		touch /tmp/pcp-stop
-		wait $spid
+		[ -z "$spid" ] || wait $spid
 		pcp_sample "$zone" > /tmp/pcp-after
 		stats=$(cat /tmp/pcp-before /tmp/pcp-samples /tmp/pcp-after 2>/dev/null |
 			awk 'NR == 1 || $1 < lo { lo = $1 } $2 > hc { hc = $2 } END { printf "high_low=%d count_high=%d", lo, hc }')
