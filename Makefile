@@ -39,7 +39,7 @@ endif
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
-.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates floor pcp latency export \
+.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates floor pcp wakeups latency export \
 	checkpatch bisect test-harness clean distclean
 
 all: deps base
@@ -70,6 +70,8 @@ help:
 #   bench-candidates  bases/BASE/candidates/ patch by patch (cand-N kernels)
 #   floor        the batched free against its floor (FLOOR_VARIANTS; PROFILE=nothp: no THP)
 #   pcp          batched frees and the pcp lists (PCP_VARIANTS, PCP_MEMS, RUNS, PCP_MODES)
+#   wakeups      vmalloc's high-order blocks in a fragmented guest: wakeups, reclaim,
+#                compaction, time (WAKE_VARIANTS, WAKE_FRAGS, RUNS, WAKE_MODES)
 #   latency      wake-up delays while vfree()/vmalloc() run (LATENCY_VARIANTS, RUNS; 6.12)
 #   export       regenerate bases/BASE/patches/ from build/BASE/linux's base..EXPORT_REF
 #   check-full   check + per base: the rest of bisect, the reliability matrix,
@@ -218,6 +220,17 @@ pcp: deps base
 		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
 	done
 	rc=0; for mem in $(PCP_MEMS); do for m in $(PCP_MODES); do MEM=$$mem PROFILE=bench $(S)/pcp.sh $$m || rc=1; done; done; exit $$rc
+
+# What vmalloc()'s high-order blocks cost a guest whose free memory is
+# fragmented: allocator calls, kswapd and kcompactd wakeups, reclaim and
+# compaction, time, in the base's WAKE_VARIANTS:
+# results/BASE/wakeups-KERNELS-FRAG-MODE.{md,json}.
+WAKE_MODES ?= icount
+wakeups: deps base
+	for v in $$($(S)/wakeups.sh --variants); do \
+		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
+	done
+	rc=0; for m in $(WAKE_MODES); do PROFILE=bench $(S)/wakeups.sh $$m || rc=1; done; exit $$rc
 
 # How long vfree() and vmalloc() of a large area run without a reschedule
 # point, under a kernel without involuntary preemption in the kernel (6.12):

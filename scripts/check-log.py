@@ -8,7 +8,7 @@ The guest init (scripts/guest-init.sh) writes these markers into the kernel
 log through /dev/kmsg, so they appear as "[    2.000000] harness: ...":
   harness: start variant=<name> plan=<plan>  first marker; plan is one of
                                   smoke, bench, stress, pressure, boot, pcp,
-                                  latency (each has its own requirements:
+                                  latency, wakeups (each has its own requirements:
                                   PLANS below)
   harness: vmalloc-row <label>    the next test_vmalloc.ko load is row <label>
                                   (free text: the row's name in reports)
@@ -232,8 +232,17 @@ MAX_DIAG = 30
 #             whose tracepoint counts are all numbers
 #   latency   at least one row, and one "bench latency row=..." line per
 #             row with its max_us and samples (at least one)
-PLANS = ("smoke", "bench", "stress", "pressure", "boot", "pcp", "latency")
+#   wakeups   one "wakeups-warmup ..." row, at least one more row, one
+#             "bench wakeups row=..." line per row after the warm-up whose
+#             counts are all numbers, and "bench fragmentation ..."
+PLANS = ("smoke", "bench", "stress", "pressure", "boot", "pcp", "latency", "wakeups")
 PCP_COUNTS = ("drain0", "drain1", "drain2", "drain3", "drain9", "take0")
+# What scripts/pcp-report.py --plan wakeups needs of each "bench wakeups" line.
+WAKE_COUNTS = ("hi_calls", "hi_fails", "kswapd_wake", "kcompactd_wake", "pageoutrun",
+               "compact_daemon_wake", "pgsteal_kswapd", "pgscan_kswapd",
+               "compact_daemon_migrate_scanned", "compact_daemon_free_scanned",
+               "compact_migrate_scanned", "compact_free_scanned", "pgmigrate_success",
+               "compact_stall", "avg_us", "vmallocs")
 
 
 def split_messages(text):
@@ -756,6 +765,32 @@ def check_plan(log, reasons):
             if any(not isinstance(b.get(k), int) for k in ("max_us", "samples", "over_1ms", "over_10ms")) \
                     or b["samples"] < 1:
                 missing.append(f"bench latency row={b.get('row')}: no max_us, or no sample")
+    elif plan == "wakeups":
+        wake = [b for b in log.bench if b["name"] == "wakeups"]
+        runs = [r for r in log.rows if not r["label"].startswith("wakeups-warmup")]
+        if count.get("wakeups-warmup", 0) != 1:
+            missing.append(f"{count.get('wakeups-warmup', 0)} 'wakeups-warmup ...' rows, expected 1")
+        if not runs:
+            missing.append("no test_vmalloc row after the warm-up")
+        lines = {}
+        for b in wake:
+            lines.setdefault(str(b.get("row")), []).append(b)
+        for r in runs:
+            name = r["label"].replace(" ", "_")
+            n = len(lines.pop(name, []))
+            if n != 1:
+                missing.append(f"row {r['label']}: {n} 'bench wakeups' lines, expected 1")
+        for name in lines:
+            missing.append(f"'bench wakeups' line of row {name}, which did not run")
+        for b in wake:
+            bad = [k for k in WAKE_COUNTS if not isinstance(b.get(k), int)]
+            if bad:
+                missing.append(f"bench wakeups row={b.get('row')}: no count of {', '.join(bad)}")
+            elif b["vmallocs"] <= 0:
+                missing.append(f"bench wakeups row={b.get('row')}: vmallocs={b['vmallocs']}, "
+                               "no vmalloc() to count per")
+        if "fragmentation" not in bench:
+            missing.append("no 'bench fragmentation' line")
     for text in missing:
         reasons.append(f"plan {plan}: {text}")
 

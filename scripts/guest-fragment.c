@@ -25,7 +25,12 @@
  * the faults could not take; creates READY_FILE when done and sleeps until
  * killed (the memory stays taken).
  *
- * Usage: guest-fragment RESERVE_KB HOLES_KB BLOCKS_KB BLOCK_ORDER TAKE_ORDER READY_FILE
+ * With "late", the blocks and then the holes are given back after the huge
+ * page faults, not before, so that BLOCK_ORDER may be TAKE_ORDER or above:
+ * free blocks of that order beside the holes, which the faults did not
+ * take (a hole that falls in a block given back is no extra page).
+ *
+ * Usage: guest-fragment RESERVE_KB HOLES_KB BLOCKS_KB BLOCK_ORDER TAKE_ORDER READY_FILE [late]
  *        guest-fragment --pick BLOCK_ORDER COUNT < PFNS
  * Exit status: 1 on bad arguments, when memory cannot be taken, when the
  * filled range holds fewer whole blocks than BLOCKS_KB asks for, or when
@@ -209,17 +214,51 @@ static int pick_main(int argc, char **argv)
  * Give back @blocks_kb of the @n pages at @mem as whole blocks of order
  * @order (pick_blocks()). Returns the number of blocks, -1 on error.
  */
-static long give_back_blocks(char *mem, long n, long page, long blocks_kb, int order)
+/*
+ * The buffers of choose_blocks(), taken and touched before the fill, when
+ * memory is still free (after it, a fault may find none): the fill's frame
+ * numbers, the first page of each block, and the pages of the blocks
+ * chosen (the fill's indices), with their count.
+ */
+static uint64_t *pfn;
+static long *first, *chosen, nr_chosen;
+
+static void *touched(size_t size)
+{
+	char *p = malloc(size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+static int choose_buffers(long max_pages, long page, long blocks_kb, int order)
+{
+	long want = blocks_kb * 1024 / (page << order);
+
+	pfn = touched(max_pages * sizeof(*pfn));
+	first = touched(want * sizeof(*first));
+	chosen = touched((want << order) * sizeof(*chosen));
+	if (!pfn || !first || !chosen) {
+		perror("guest-fragment: malloc");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Choose BLOCKS_KB of whole blocks of @order among the @n pages of the fill
+ * at @mem (their pages go to chosen[] for release_blocks()). Returns the
+ * number of blocks, or -1 on error.
+ */
+static long choose_blocks(char *mem, long n, long page, long blocks_kb, int order)
 {
 	long size = 1L << order, want = blocks_kb * 1024 / (page << order);
-	long cands, c, k, *first, *frames;
-	uint64_t *pfn = malloc(n * sizeof(*pfn));
 	int fd = open("/proc/self/pagemap", O_RDONLY);
+	long cands, k;
 	ssize_t len;
 
-	first = malloc(want * sizeof(*first));
-	frames = malloc(want * size * sizeof(*frames));
-	if (fd < 0 || !pfn || !first || !frames) {
+	if (fd < 0) {
 		perror("guest-fragment: pagemap");
 		return -1;
 	}
@@ -232,22 +271,45 @@ static long give_back_blocks(char *mem, long n, long page, long blocks_kb, int o
 	/* Bit 63: present; bits 0-54: the frame (0 without CAP_SYS_ADMIN). */
 	for (k = 0; k < n; k++)
 		pfn[k] = (pfn[k] >> 63) ? pfn[k] & ((1ULL << 55) - 1) : 0;
-	cands = pick_blocks(pfn, n, order, want, first, frames);
+	cands = pick_blocks(pfn, n, order, want, first, chosen);
 	if (cands < want) {
 		fprintf(stderr, "guest-fragment: the filled range holds %ld whole blocks of order %d, %ld wanted (no frame numbers in /proc/self/pagemap without CAP_SYS_ADMIN)\n",
 			cands, order, want);
 		return -1;
 	}
-	for (c = 0; c < want * size; c++) {
-		if (madvise(mem + frames[c] * page, page, MADV_DONTNEED)) {
+	nr_chosen = want * size;
+	return want;
+}
+
+/* Give back the pages of the blocks choose_blocks() chose. */
+static int release_blocks(char *mem, long page)
+{
+	long c;
+
+	for (c = 0; c < nr_chosen; c++) {
+		if (madvise(mem + chosen[c] * page, page, MADV_DONTNEED)) {
 			perror("guest-fragment: madvise");
 			return -1;
 		}
 	}
-	free(first);
-	free(frames);
-	free(pfn);
-	return want;
+	free(chosen);
+	phase("blocks given back");
+	return 0;
+}
+
+/* Give back @n single pages, one every @stride pages of the fill. */
+static int give_back_holes(char *mem, long n, long stride, long page)
+{
+	long i;
+
+	for (i = 0; i < n; i++) {
+		if (madvise(mem + i * stride * page, page, MADV_DONTNEED)) {
+			perror("guest-fragment: madvise");
+			return -1;
+		}
+	}
+	phase("holes given back");
+	return 0;
 }
 
 /*
@@ -291,21 +353,22 @@ static long take_high_order(int order, long page, long *taken)
 int main(int argc, char **argv)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	long reserve_kb, holes_kb, blocks_kb, free_kb, max_pages, fill_pages, hole_pages, stride, i;
+	long reserve_kb, holes_kb, blocks_kb, free_kb, max_pages, fill_pages, hole_pages, stride;
 	long left, taken = 0, before, rounds, blocks = 0;
 	int quiet;
-	int take_order, block_order;
+	int take_order, block_order, late;
 	const long chunk = 256;		/* pages touched between MemFree reads */
 	char *mem;
 	int fd;
 
 	if (argc > 1 && !strcmp(argv[1], "--pick"))
 		return pick_main(argc, argv);
-	if (argc != 7) {
-		fprintf(stderr, "usage: %s RESERVE_KB HOLES_KB BLOCKS_KB BLOCK_ORDER TAKE_ORDER READY_FILE\n",
+	if ((argc != 7 && argc != 8) || (argc == 8 && strcmp(argv[7], "late"))) {
+		fprintf(stderr, "usage: %s RESERVE_KB HOLES_KB BLOCKS_KB BLOCK_ORDER TAKE_ORDER READY_FILE [late]\n",
 			argv[0]);
 		return 1;
 	}
+	late = argc == 8;
 	reserve_kb = atol(argv[1]);
 	holes_kb = atol(argv[2]);
 	blocks_kb = atol(argv[3]);
@@ -313,7 +376,8 @@ int main(int argc, char **argv)
 	take_order = atoi(argv[5]);
 	free_kb = meminfo_kb("MemFree");
 	if (free_kb < 0 || reserve_kb < 0 || holes_kb <= 0 || blocks_kb < 0 ||
-	    take_order < 1 || take_order > 20 || block_order < 1 || block_order >= take_order) {
+	    take_order < 1 || take_order > 20 || block_order < 1 || block_order > 20 ||
+	    (!late && block_order >= take_order)) {
 		fprintf(stderr, "guest-fragment: bad arguments or no MemFree\n");
 		return 1;
 	}
@@ -325,6 +389,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	phase("start");
+	if (blocks_kb && choose_buffers(max_pages, page, blocks_kb, block_order))
+		return 1;
 	mem = mmap(NULL, max_pages * page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
@@ -344,22 +410,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	phase("filled");
+	/* Chosen now, while the fill's memory is whole and some is free. */
 	if (blocks_kb) {
-		blocks = give_back_blocks(mem, fill_pages, page, blocks_kb, block_order);
-		if (blocks < 0)
+		blocks = choose_blocks(mem, fill_pages, page, blocks_kb, block_order);
+		if (blocks < 0 || (!late && release_blocks(mem, page)))
 			return 1;
 	}
-	phase("blocks given back");
 
 	stride = fill_pages / hole_pages;
-	for (i = 0; i < hole_pages; i++) {
-		if (madvise(mem + i * stride * page, page, MADV_DONTNEED)) {
-			perror("guest-fragment: madvise");
-			return 1;
-		}
-	}
-
-	phase("holes given back");
+	if (!late && give_back_holes(mem, hole_pages, stride, page))
+		return 1;
 
 	/*
 	 * Take the blocks of order >= take_order that are free now, and those
@@ -385,6 +445,12 @@ int main(int argc, char **argv)
 		quiet = taken == before ? quiet + 1 : 0;
 	}
 	phase("huge page faults done");
+	if (late) {
+		/* Blocks first: a hole in one would leave it incomplete. */
+		if ((blocks_kb && release_blocks(mem, page)) ||
+		    give_back_holes(mem, hole_pages, stride, page))
+			return 1;
+	}
 	printf("guest-fragment: filled %ld kB, gave back %ld blocks of order %d and %ld kB as single pages (every %ld pages); huge page faults took %ld blocks of order %d, %ld left that they could not take\n",
 	       fill_pages * page / 1024, blocks, block_order, hole_pages * page / 1024, stride,
 	       taken, take_order, left);

@@ -330,28 +330,22 @@ FRAGMENT_VMSTAT_KEYS="compact_daemon_wake compact_daemon_migrate_scanned compact
 # the 384 MiB guest), so that the order-0 fallback has no reason to reclaim.
 PRESSURE_MIN_FREE_PAGES=4096
 
-# Pressure (a small guest): free memory is brought down to about the working
-# set, mostly in isolated order-0 pages and some order-3 blocks
-# (guest-fragment), so that vmalloc()'s high-order attempts fail and it falls
-# back to lower orders. Those attempts
-# must neither reclaim nor compact: the compaction and reclaim counters are
-# recorded around the run, and check-log.py fails on direct compaction or
-# direct reclaim. A warm-up run before the fragmenting grows the slab caches
-# (whose own high-order slab allocations may compact) to the working set.
-# It allocates 511 pages, not 512: the series frees an order-9 chunk to the
-# pcp lists, where the run's order-9 attempts would find it (the pcp lists
-# are not in /proc/buddyinfo, and userspace cannot drain them); 511 pages
-# take the same slab caches (a 4 KiB page array) without an order-9 chunk.
-pressure_plan() {
-	n=$((loops / 5))
-	args="run_test_mask=9 test_loop_count=$n nr_threads=$ncpu"
-	vmalloc_row "pressure-warmup t:$ncpu p:511 l:$n" nr_pages=511 $args
-	settle
-	# guest-fragment keeps 8 MiB untouched, gives back 16 MiB as order-3
-	# blocks that cannot merge and 32 MiB in single pages (the run needs
-	# nr_threads x 2 MiB at a time), then takes the free blocks of order >= 9
-	# (the order of the run's first attempt: 512 pages) with huge page faults
-	# that may not compact. The order-3 blocks (PAGE_ALLOC_COSTLY_ORDER, the
+# fragment BLOCKS_KB BLOCK_ORDER PREMISE [late]: make free memory
+# fragmented, with guest-fragment left running (its pid in fpid, the
+# order-9 units it could not take in untaken) until the caller kills it.
+# BLOCKS_KB is given back as whole blocks of BLOCK_ORDER (with "late",
+# after the huge page faults, so that they may be of order 9); PREMISE 1
+# wants no free block of order >= 9 afterwards (retried up to 3 times), 0
+# leaves the blocks be. Returns non-zero (an error logged) if
+# guest-fragment failed.
+fragment() {
+	blocks_kb=$1 block_order=$2 premise=$3 late=${4:-}
+	# guest-fragment keeps 8 MiB untouched, gives back BLOCKS_KB as blocks
+	# of BLOCK_ORDER that cannot merge (pressure: 16 MiB of order 3) and
+	# 32 MiB in single pages (the run needs nr_threads x 2 MiB at a time),
+	# then takes the free blocks of order >= 9 (the order of the run's first
+	# attempt: 512 pages) with huge page faults that may not compact. The
+	# order-3 blocks (PAGE_ALLOC_COSTLY_ORDER, the
 	# largest order the kernel's own allocations expect to get) are for the
 	# guest's kernel stacks (order 2, at every fork): with single pages only,
 	# a fork during the run found no order-2 block once the few left over
@@ -384,7 +378,7 @@ pressure_plan() {
 		echo "$mfk" > /proc/sys/vm/min_free_kbytes
 		rm -f /tmp/fragmented
 		cp /proc/vmstat /tmp/vmstat.fragment
-		guest-fragment 8192 32768 16384 3 9 /tmp/fragmented > /tmp/fragment.out 2>&1 &
+		guest-fragment 8192 32768 "$blocks_kb" "$block_order" 9 /tmp/fragmented $late > /tmp/fragment.out 2>&1 &
 		fpid=$!
 		i=0
 		while [ ! -e /tmp/fragmented ] && [ $i -lt 300 ] && kill -0 $fpid 2>/dev/null; do
@@ -401,9 +395,9 @@ pressure_plan() {
 				why="exit status $? (137: killed, e.g. by the OOM killer)"
 			fi
 			log "error guest-fragment did not finish, $why: $(cat /tmp/fragment.out)"
-			return 0
+			return 1
 		fi
-		log "note $(grep '^guest-fragment:' /tmp/fragment.out)"
+		log "note $(grep '^guest-fragment:' /tmp/fragment.out | tr '\n' ' ')"
 		log "note guest-fragment's $(grep '^phase' /tmp/fragment.out | tr '\n' ';')"
 		log "note vmstat while fragmenting: $(vmstat_diff /tmp/vmstat.fragment "$FRAGMENT_VMSTAT_KEYS")"
 		untaken=$(sed -n 's/^untaken=//p' /tmp/fragment.out)
@@ -414,12 +408,33 @@ pressure_plan() {
 		units=$(awk '{ u += $14 + 2 * $15 } END { print u + 0 }' /proc/buddyinfo)
 		free=$(awk '{ n = 1; for (o = 5; o <= NF; o++) { f += $o * n; n *= 2 } }
 			END { print f + 0 }' /proc/buddyinfo)
+		[ "$premise" = 0 ] && [ "$free" -ge $PRESSURE_MIN_FREE_PAGES ] && break
 		[ "$units" -le "${untaken:-0}" ] && [ "$free" -ge $PRESSURE_MIN_FREE_PAGES ] && break
 		[ $try = 3 ] && break
 		log "note pressure premise: $units free order-9 units, ${untaken:-0} out of reach, $free free pages (at least $PRESSURE_MIN_FREE_PAGES wanted), after try $try: fragmenting anew"
 		kill $fpid
 		wait $fpid 2>/dev/null
 	done
+}
+
+# Pressure (a small guest): free memory is brought down to about the working
+# set, mostly in isolated order-0 pages and some order-3 blocks
+# (guest-fragment), so that vmalloc()'s high-order attempts fail and it falls
+# back to lower orders. Those attempts
+# must neither reclaim nor compact: the compaction and reclaim counters are
+# recorded around the run, and check-log.py fails on direct compaction or
+# direct reclaim. A warm-up run before the fragmenting grows the slab caches
+# (whose own high-order slab allocations may compact) to the working set.
+# It allocates 511 pages, not 512: the series frees an order-9 chunk to the
+# pcp lists, where the run's order-9 attempts would find it (the pcp lists
+# are not in /proc/buddyinfo, and userspace cannot drain them); 511 pages
+# take the same slab caches (a 4 KiB page array) without an order-9 chunk.
+pressure_plan() {
+	n=$((loops / 5))
+	args="run_test_mask=9 test_loop_count=$n nr_threads=$ncpu"
+	vmalloc_row "pressure-warmup t:$ncpu p:511 l:$n" nr_pages=511 $args
+	settle
+	fragment 16384 3 1 || return 0
 	# Free pages by order, all zones: what a high-order attempt could get.
 	# (busybox awk has no "^": the block size is doubled as it goes.)
 	log "bench fragmentation $(awk '{ z += $5; n = 1; for (o = 6; o <= NF; o++) { n *= 2; h += $o * n } }
@@ -430,6 +445,87 @@ pressure_plan() {
 	vmalloc_row "pressure t:$ncpu p:512 l:$n" nr_pages=512 $args
 	vmstat_delta pressure /tmp/vmstat.before
 	[ $traced = 0 ] || direct_trace_stop pressure
+	kill $fpid
+	wait
+}
+
+# The wakeups plan: what vmalloc()'s high-order blocks cost the rest of the
+# guest when free memory is fragmented. The pressure plan's guest
+# (harness.frag=holes: single pages and order-3 blocks, no free block of
+# order >= 9) or one with about half of its free memory in order-9 blocks
+# (harness.frag=half), then each row of /bench-rows with a thread per CPU,
+# and after each row what it caused ("bench wakeups row=..."):
+#   hi_calls   high-order page allocations (kmem:mm_page_alloc, order > 0;
+#              failed ones included: their pfn is -1)
+#   hi_fails   ... of them failed
+#   kswapd_wake, kcompactd_wake  wakeups that woke the thread
+#              (vmscan:mm_vmscan_wakeup_kswapd,
+#              compaction:mm_compaction_wakeup_kcompactd)
+#   avg_us     test_vmalloc's time for the row
+# and the /proc/vmstat counters of WAKE_VMSTAT_KEYS over the row.
+WAKE_COUNTERS="hi_calls|kmem/mm_page_alloc|order > 0
+hi_fails|kmem/mm_page_alloc|order > 0 && pfn > 0xffffffff
+kswapd_wake|vmscan/mm_vmscan_wakeup_kswapd|
+kcompactd_wake|compaction/mm_compaction_wakeup_kcompactd|"
+WAKE_VMSTAT_KEYS="pageoutrun compact_daemon_wake pgscan_kswapd pgsteal_kswapd compact_daemon_migrate_scanned compact_daemon_free_scanned compact_migrate_scanned compact_free_scanned pgmigrate_success compact_stall compact_success compact_fail"
+
+wake_trace_start() {
+	[ -d $TRACEFS/events ] || mount -t tracefs tracefs $TRACEFS 2>/dev/null
+	echo "$WAKE_COUNTERS" | while IFS='|' read -r name ev filter; do
+		d=$TRACEFS/instances/$name
+		[ -d $TRACEFS/events/$ev ] || { log "error wakeups: no tracepoint $ev (needs CONFIG_FTRACE)"; return 1; }
+		mkdir -p $d && echo 4 > $d/buffer_size_kb &&
+			{ [ -z "$filter" ] || echo "$filter" > $d/events/$ev/filter; } &&
+			echo 1 > $d/events/$ev/enable ||
+			{ log "error wakeups: cannot set up the tracefs instance $name"; return 1; }
+	done
+}
+
+# wake_counts: "NAME=EVENTS ..." since the last wake_reset.
+wake_counts() {
+	echo "$WAKE_COUNTERS" | while IFS='|' read -r name ev filter; do
+		n=$(head -n 5 $TRACEFS/instances/$name/trace |
+			sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p')
+		printf '%s=%s ' "$name" "${n:-?}"
+	done
+}
+
+wake_reset() {
+	echo "$WAKE_COUNTERS" | while IFS='|' read -r name ev filter; do
+		echo > $TRACEFS/instances/$name/trace
+	done
+}
+
+wakeups_plan() {
+	frag=$(arg frag holes)
+	n=$((loops / 5))
+	vmalloc_row "wakeups-warmup t:$ncpu p:511 l:$n" nr_pages=511 \
+		run_test_mask=9 test_loop_count=$n nr_threads=$ncpu
+	settle
+	case "$frag" in
+	holes) fragment 16384 3 1 || return 0 ;;
+	# 32 MiB of the fill given back as whole order-9 blocks after the huge
+	# page faults, beside the 32 MiB of single pages (no order-3 blocks:
+	# the order-9 ones serve the kernel stacks).
+	half) fragment 32768 9 0 late || return 0 ;;
+	*) log "error wakeups: unknown harness.frag=$frag (holes or half)"; return 0 ;;
+	esac
+	log "bench fragmentation $(awk '{ z += $5; n = 1; for (o = 6; o <= NF; o++) { n *= 2; h += $o * n } }
+		END { printf "order0_free_pages=%d higher_order_free_pages=%d", z, h }' /proc/buddyinfo) order9_free_units=$(awk '{ u += $14 + 2 * $15 } END { print u + 0 }' /proc/buddyinfo) frag=$frag"
+	while read -r line; do log "note buddyinfo: $line"; done < /proc/buddyinfo
+	wake_trace_start || { kill $fpid; wait; return 0; }
+	while IFS='|' read -r label params; do
+		[ -n "$label" ] || continue
+		wake_reset
+		cp /proc/vmstat /tmp/vmstat.row
+		# shellcheck disable=SC2086
+		vmalloc_row "$label" $params
+		counts=$(wake_counts)
+		avg=$(dmesg | sed -n 's/.*Summary: .* avg: \([0-9]*\) usec.*/\1/p' | tail -n 1)
+		l=$(echo "$params" | sed -n 's/.*test_loop_count=\([0-9]*\).*/\1/p')
+		t=$(echo "$params" | sed -n 's/.*nr_threads=\([0-9]*\).*/\1/p')
+		log "bench wakeups row=$(echo "$label" | tr ' ' _) $counts$(vmstat_diff /tmp/vmstat.row "$WAKE_VMSTAT_KEYS")avg_us=${avg:-?} vmallocs=$(( ${l:-0} * ${t:-1} ))"
+	done < /bench-rows
 	kill $fpid
 	wait
 }
@@ -587,6 +683,9 @@ pressure)
 	;;
 pcp)
 	pcp_plan
+	;;
+wakeups)
+	wakeups_plan
 	;;
 latency)
 	latency_plan

@@ -124,7 +124,7 @@ FAILING = {
     # -- "done" alone does not pass: what each plan must have logged.
     "smoke_no_row.log": ["plan smoke: 0 'smoke ...' rows, expected 1"],
     "bench_no_rows.log": ["plan bench: no test_vmalloc row"],
-    "unknown_plan.log": ["unknown plan 'benchmark' (known: smoke, bench, stress, pressure, boot, pcp, latency)"],
+    "unknown_plan.log": ["unknown plan 'benchmark' (known: smoke, bench, stress, pressure, boot, pcp, latency, wakeups)"],
     "stress_no_warmup.log": ["plan stress: 0 'warmup ...' rows, expected 1"],
     "stress_no_stress_row.log": ["plan stress: 0 'stress ...' rows, expected 1"],
     "stress_no_faults_row.log": [

@@ -153,6 +153,30 @@ class GuestFragmentTest(unittest.TestCase):
         4 MiB as single pages, takes no huge page (TAKE_ORDER 20: no such free
         block), creates the ready file and holds the rest until killed. Root
         only: /proc/self/pagemap shows frame numbers to CAP_SYS_ADMIN."""
+        self.real_run([], ["start", "filled", "blocks given back", "holes given back",
+                           "huge page faults done", "ready"])
+
+    def test_real_run_late_gives_back_after_the_faults(self):
+        """The same with "late": the blocks, then the holes, are given back
+        after the huge page faults, which therefore cannot take them."""
+        self.real_run(["late"], ["start", "filled", "huge page faults done",
+                                 "blocks given back", "holes given back", "ready"])
+
+    def test_late_lets_blocks_reach_the_take_order(self):
+        """Without "late", BLOCK_ORDER must be below TAKE_ORDER; with it, not:
+        the arguments pass (the run then fails for want of memory to fill,
+        RESERVE_KB being above MemFree, not with the bad-arguments message)."""
+        with tempfile.TemporaryDirectory() as d:
+            ready = os.path.join(d, "ready")
+            proc = self.run_it("999999999", "32768", "16384", "9", "9", ready, "late")
+            self.assertEqual(proc.returncode, 1)
+            self.assertNotIn("bad arguments", proc.stderr)
+            self.assertNotIn("usage:", proc.stderr)
+            proc = self.run_it("8192", "32768", "16384", "3", "9", ready, "early")
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn("usage:", proc.stderr)
+
+    def real_run(self, extra, phases):
         if os.geteuid() != 0:
             self.fail("needs root (frame numbers in /proc/self/pagemap)")
         with open("/proc/meminfo") as f:
@@ -161,7 +185,8 @@ class GuestFragmentTest(unittest.TestCase):
             ready, out = os.path.join(d, "ready"), os.path.join(d, "out")
             with open(out, "w") as o:
                 proc = subprocess.Popen([self.exe, str(free_kb - 131072), "4096", "8192",
-                                         "3", "20", ready], stdout=o, stderr=subprocess.STDOUT)
+                                         "3", "20", ready] + extra,
+                                        stdout=o, stderr=subprocess.STDOUT)
             try:
                 for _ in range(600):
                     if os.path.exists(ready) or proc.poll() is not None:
@@ -182,8 +207,7 @@ class GuestFragmentTest(unittest.TestCase):
         self.assertIn("untaken=0\n", text)
         # Its phases, timed on stderr, in order.
         self.assertEqual(re.findall(r"^phase (.*) at [0-9.]+ s$", text, re.M),
-                         ["start", "filled", "blocks given back", "holes given back",
-                          "huge page faults done", "ready"][:len(re.findall("^phase", text, re.M))])
+                         phases[:len(re.findall("^phase", text, re.M))])
         self.assertGreaterEqual(len(re.findall("^phase", text, re.M)), 5)
         filled = int(re.search(r"guest-fragment: filled (\d+) kB", text).group(1))
         # What it holds: the fill less the 12 MiB given back (a hole that
