@@ -525,6 +525,12 @@ wakeups_plan() {
 		l=$(echo "$params" | sed -n 's/.*test_loop_count=\([0-9]*\).*/\1/p')
 		t=$(echo "$params" | sed -n 's/.*nr_threads=\([0-9]*\).*/\1/p')
 		log "bench wakeups row=$(echo "$label" | tr ' ' _) $counts$(vmstat_diff /tmp/vmstat.row "$WAKE_VMSTAT_KEYS")avg_us=${avg:-?} vmallocs=$(( ${l:-0} * ${t:-1} ))"
+		# Who woke kswapd or kcompactd, for what order (the first 20).
+		for w in kswapd_wake kcompactd_wake; do
+			grep -v '^#' $TRACEFS/instances/$w/trace | head -n 20 |
+				sed 's/^ *//; s/ \[[0-9]*\] [^ ]* *[0-9.]*: [a-z_]*://' > /tmp/wake.who
+			[ -s /tmp/wake.who ] && log "note wakeups row=$(echo "$label" | tr ' ' _) $w by: $(tr '\n' ';' < /tmp/wake.who)"
+		done
 	done < /bench-rows
 	kill $fpid
 	wait
