@@ -17,10 +17,12 @@ n=$(git rev-list --count "base..$ref")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; git branch -q -D harness-export 2>/dev/null || true' EXIT
 git format-patch -q -o "$tmp/plain" "base..$ref"
+# Sorted: get_maintainer.pl's own order of equals varies from run to run
+# (Perl's hash order), and an export must not change when the code did not.
 mapfile -t to < <(./scripts/get_maintainer.pl --no-git --no-git-fallback \
-	--no-rolestats --no-tree --m --no-r --no-l "$tmp"/plain/*.patch | grep .)
+	--no-rolestats --no-tree --m --no-r --no-l "$tmp"/plain/*.patch | grep . | LC_ALL=C sort)
 mapfile -t cc < <(./scripts/get_maintainer.pl --no-git --no-git-fallback \
-	--no-rolestats --no-tree --no-m --r --l "$tmp"/plain/*.patch | grep .)
+	--no-rolestats --no-tree --no-m --r --l "$tmp"/plain/*.patch | grep . | LC_ALL=C sort)
 args=()
 for a in "${to[@]}"; do args+=(--to="$a"); done
 for a in "${cc[@]}"; do args+=(--cc="$a"); done
