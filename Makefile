@@ -39,7 +39,7 @@ endif
 # Export the work tree's commits from this ref (default: what is checked out).
 EXPORT_REF ?= HEAD
 
-.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates floor pcp wakeups latency export \
+.PHONY: all check check-base check-quick check-full check-rest reliability mutants help deps base apply build boot run kunit kunit-loop bench bench-candidates floor pcp wakeups latency frag export \
 	checkpatch bisect test-harness clean distclean
 
 all: deps base
@@ -73,9 +73,12 @@ help:
 #   wakeups      vmalloc's high-order blocks in a fragmented guest: wakeups, reclaim,
 #                compaction, time (WAKE_VARIANTS, WAKE_FRAGS, RUNS, WAKE_MODES)
 #   latency      wake-up delays while vfree()/vmalloc() run (LATENCY_VARIANTS, RUNS; 6.12)
+#   frag         the fragmentation study: a seeded workload per kernel, seed and
+#                compaction proactiveness (FRAG_VARIANTS, FRAG_SEEDS, FRAG_TICKS; 7.3)
 #   export       regenerate bases/BASE/patches/ from build/BASE/linux's base..EXPORT_REF
 #   check-full   check + per base: the rest of bisect, the reliability matrix,
-#                every mutant, skip-prepare against matrix entry vm
+#                every mutant, skip-prepare against matrix entry vm; 7.3: a
+#                smoke of make frag (one seed, 300 ticks, order0 and series)
 #   reliability  debug builds of the series under stress and pressure
 #                (MATRIX=vm kasan lockdep)
 #   mutants      deliberately broken kernels the tests and the matrix must catch
@@ -171,6 +174,9 @@ endif
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/reliability.sh $(if $(filter $(PRIMARY),$(BASE)),$(filter-out vm,$(MATRIX)),$(MATRIX))
 	$(S)/mutants.sh
 	TIMEOUT=$(RELIABILITY_TIMEOUT) $(S)/mutants.sh --matrix vm skip-prepare
+ifeq ($(BASE),$(PRIMARY))
+	$(MAKE) --no-print-directory frag $(FRAG_SMOKE)
+endif
 
 mutants: base
 	$(S)/mutants.sh
@@ -242,6 +248,22 @@ latency: deps base
 		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
 	done
 	rc=0; for m in $(LATENCY_MODES); do PROFILE=bench $(S)/latency.sh $$m || rc=1; done; exit $$rc
+
+# The fragmentation study: the seeded workload of scripts/guest-fraggen.c in
+# each kernel of the base's FRAG_VARIANTS (with the harness module
+# bases/BASE/harness/probe-frag.patch), per seed of FRAG_SEEDS and
+# proactiveness of FRAG_PROACTIVENESS: results/frag-BASE.{md,json} and charts.
+FRAG_MODE ?= icount
+# check-rest's smoke of the study: one seed, a short run, two kernels, no
+# premise, its report under build/.
+FRAG_SMOKE = FRAG_SEEDS=1 FRAG_PROACTIVENESS=20 FRAG_TICKS=300 FRAG_SAMPLE=50 \
+	FRAG_VARIANTS="order0 series" FRAG_MIN_FALL_PCT=0 \
+	FRAG_OUT=$(CURDIR)/build/$(BASE)/frag-smoke/frag-$(BASE)
+frag: deps base
+	for v in $$($(S)/frag.sh --variants); do \
+		$(S)/apply.sh $$v && PROFILE=bench $(S)/build.sh $$v || exit 1; \
+	done
+	PROFILE=bench $(S)/frag.sh $(FRAG_MODE)
 
 # The candidates (bases/BASE/candidates/, not yet in the series), measured
 # patch by patch against the base's BENCH_CANDIDATE_ANCHORS in one run:

@@ -235,7 +235,11 @@ MAX_DIAG = 30
 #   wakeups   one "wakeups-warmup ..." row, at least one more row, one
 #             "bench wakeups row=..." line per row after the warm-up whose
 #             counts are all numbers, and "bench fragmentation ..."
-PLANS = ("smoke", "bench", "stress", "pressure", "boot", "pcp", "latency", "wakeups")
+#   frag      "bench frag-config ...", at least two "bench frag-sample ..."
+#             lines with a tick and o9_units each, one "bench frag-end ...",
+#             and one "bench frag-probe ..." of defrag never and one of
+#             always, each with its share_pm
+PLANS = ("smoke", "bench", "stress", "pressure", "boot", "pcp", "latency", "wakeups", "frag")
 PCP_COUNTS = ("drain0", "drain1", "drain2", "drain3", "drain9", "take0")
 # What scripts/pcp-report.py --plan wakeups needs of each "bench wakeups" line.
 WAKE_COUNTS = ("hi_calls", "hi_fails", "kswapd_wake", "kcompactd_wake", "pageoutrun",
@@ -791,6 +795,25 @@ def check_plan(log, reasons):
                                "no vmalloc() to count per")
         if "fragmentation" not in bench:
             missing.append("no 'bench fragmentation' line")
+    elif plan == "frag":
+        samples = [b for b in log.bench if b["name"] == "frag-sample"]
+        probes = [b for b in log.bench if b["name"] == "frag-probe"]
+        for name in ("frag-config", "frag-end"):
+            n = sum(b["name"] == name for b in log.bench)
+            if n != 1:
+                missing.append(f"{n} 'bench {name}' lines, expected 1")
+        if len(samples) < 2:
+            missing.append(f"{len(samples)} 'bench frag-sample' lines, expected at least 2")
+        for b in samples:
+            bad = [k for k in ("tick", "o9_units") if not isinstance(b.get(k), int)]
+            if bad:
+                missing.append(f"bench frag-sample tick={b.get('tick')}: no {', '.join(bad)}")
+        for d in ("never", "always"):
+            got = [b for b in probes if b.get("defrag") == d]
+            if len(got) != 1:
+                missing.append(f"{len(got)} 'bench frag-probe defrag={d}' lines, expected 1")
+            elif not isinstance(got[0].get("share_pm"), int):
+                missing.append(f"bench frag-probe defrag={d}: no share_pm")
     for text in missing:
         reasons.append(f"plan {plan}: {text}")
 

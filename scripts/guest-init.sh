@@ -387,7 +387,7 @@ fragment() {
 		done
 		if [ ! -e /tmp/fragmented ]; then
 			# Where it waits, before it goes.
-			[ -d /proc/$fpid ] && log "note guest-fragment after ${i}s: $(grep '^State:' /proc/$fpid/status) wchan=$(cat /proc/$fpid/wchan 2>/dev/null) stack: $(tr '\n' '<' < /proc/$fpid/stack 2>/dev/null)"
+			[ -d /proc/$fpid ] && log "note guest-fragment after ${i}s: $(grep '^State:' /proc/$fpid/status) wchan=$(cat /proc/$fpid/wchan 2>/dev/null) stack: $(tr '\n' '<' 2>/dev/null < /proc/$fpid/stack)"
 			if kill $fpid 2>/dev/null; then
 				why="still running after ${i}s"
 			else
@@ -469,29 +469,37 @@ kswapd_wake|vmscan/mm_vmscan_wakeup_kswapd|
 kcompactd_wake|compaction/mm_compaction_wakeup_kcompactd|"
 WAKE_VMSTAT_KEYS="pageoutrun compact_daemon_wake pgscan_kswapd pgsteal_kswapd compact_daemon_migrate_scanned compact_daemon_free_scanned compact_migrate_scanned compact_free_scanned pgmigrate_success compact_stall compact_success compact_fail"
 
-wake_trace_start() {
+# Tracepoint counts: one tracefs instance per count, with one event and an
+# optional filter, so that the instance's "entries-written" (which includes
+# what its small buffer overwrote) is the number of events. COUNTERS is a
+# list of lines "NAME|SUBSYSTEM/EVENT|FILTER".
+# trace_counters_start PLAN COUNTERS: set the instances up (an error logged
+# for PLAN and non-zero if one cannot be).
+trace_counters_start() {
 	[ -d $TRACEFS/events ] || mount -t tracefs tracefs $TRACEFS 2>/dev/null
-	echo "$WAKE_COUNTERS" | while IFS='|' read -r name ev filter; do
+	echo "$2" | while IFS='|' read -r name ev filter; do
 		d=$TRACEFS/instances/$name
-		[ -d $TRACEFS/events/$ev ] || { log "error wakeups: no tracepoint $ev (needs CONFIG_FTRACE)"; return 1; }
+		[ -d $TRACEFS/events/$ev ] || { log "error $1: no tracepoint $ev (needs CONFIG_FTRACE)"; return 1; }
+		# Reading the trace file must not stop the counting.
 		mkdir -p $d && echo 4 > $d/buffer_size_kb &&
+			{ [ ! -e $d/options/pause-on-trace ] || echo 0 > $d/options/pause-on-trace; } &&
 			{ [ -z "$filter" ] || echo "$filter" > $d/events/$ev/filter; } &&
 			echo 1 > $d/events/$ev/enable ||
-			{ log "error wakeups: cannot set up the tracefs instance $name"; return 1; }
+			{ log "error $1: cannot set up the tracefs instance $name"; return 1; }
 	done
 }
 
-# wake_counts: "NAME=EVENTS ..." since the last wake_reset.
-wake_counts() {
-	echo "$WAKE_COUNTERS" | while IFS='|' read -r name ev filter; do
+# trace_counts COUNTERS: "NAME=EVENTS ..." since the last trace_counts_reset.
+trace_counts() {
+	echo "$1" | while IFS='|' read -r name ev filter; do
 		n=$(head -n 5 $TRACEFS/instances/$name/trace |
 			sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p')
 		printf '%s=%s ' "$name" "${n:-?}"
 	done
 }
 
-wake_reset() {
-	echo "$WAKE_COUNTERS" | while IFS='|' read -r name ev filter; do
+trace_counts_reset() {
+	echo "$1" | while IFS='|' read -r name ev filter; do
 		echo > $TRACEFS/instances/$name/trace
 	done
 }
@@ -513,14 +521,14 @@ wakeups_plan() {
 	log "bench fragmentation $(awk '{ z += $5; n = 1; for (o = 6; o <= NF; o++) { n *= 2; h += $o * n } }
 		END { printf "order0_free_pages=%d higher_order_free_pages=%d", z, h }' /proc/buddyinfo) order9_free_units=$(awk '{ u += $14 + 2 * $15 } END { print u + 0 }' /proc/buddyinfo) frag=$frag"
 	while read -r line; do log "note buddyinfo: $line"; done < /proc/buddyinfo
-	wake_trace_start || { kill $fpid; wait; return 0; }
+	trace_counters_start wakeups "$WAKE_COUNTERS" || { kill $fpid; wait; return 0; }
 	while IFS='|' read -r label params; do
 		[ -n "$label" ] || continue
-		wake_reset
+		trace_counts_reset "$WAKE_COUNTERS"
 		cp /proc/vmstat /tmp/vmstat.row
 		# shellcheck disable=SC2086
 		vmalloc_row "$label" $params
-		counts=$(wake_counts)
+		counts=$(trace_counts "$WAKE_COUNTERS")
 		avg=$(dmesg | sed -n 's/.*Summary: .* avg: \([0-9]*\) usec.*/\1/p' | tail -n 1)
 		l=$(echo "$params" | sed -n 's/.*test_loop_count=\([0-9]*\).*/\1/p')
 		t=$(echo "$params" | sed -n 's/.*nr_threads=\([0-9]*\).*/\1/p')
@@ -536,6 +544,76 @@ wakeups_plan() {
 	wait
 }
 
+# The frag plan (make frag, scripts/frag.sh): the fragmentation study's
+# seeded workload, guest-fraggen run (its header says what each part stands
+# for), for harness.ticks ticks with the seed harness.seed, under
+# vm.compaction_proactiveness=harness.proactiveness, THP enabled and
+# defrag "madvise"; vmalloc() areas through lib/test_frag_vmalloc.ko.
+# guest-fraggen logs "bench frag-sample ..." every harness.sample_every
+# ticks and "bench frag-end ..." itself; the fallbacks of
+# kmem:mm_page_alloc_extfrag are counted for it (FRAG_COUNTERS). Then,
+# with the workload's whole-run objects still held, the high-order probe:
+# huge page faults over the free memory, with defrag never (no
+# compaction), then always (direct compaction): "bench frag-probe ...".
+FRAG_COUNTERS="extfrag|kmem/mm_page_alloc_extfrag|
+steal|kmem/mm_page_alloc_extfrag|change_ownership == 1"
+
+frag_plan() {
+	seed=$(arg seed 1) ticks=$(arg ticks 3000) every=$(arg sample_every 100)
+	pro=$(arg proactiveness 20) limit=$(arg frag_timeout 1200)
+	life=$(arg max_life 1000)
+	thp=/sys/kernel/mm/transparent_hugepage
+	echo "$pro" > /proc/sys/vm/compaction_proactiveness ||
+		{ log "error frag: cannot set vm.compaction_proactiveness to $pro"; return 0; }
+	{ echo madvise > $thp/enabled && echo madvise > $thp/defrag; } ||
+		{ log "error frag: cannot set THP enabled and defrag to madvise (CONFIG_TRANSPARENT_HUGEPAGE?)"; return 0; }
+	trace_counters_start frag "$FRAG_COUNTERS" || return 0
+	if ! guest-insmod /modules/test_frag_vmalloc.ko 2>/tmp/insmod.err; then
+		log "error frag: cannot load test_frag_vmalloc.ko: $(cat /tmp/insmod.err)"
+		return 0
+	fi
+	ctl=/sys/kernel/debug/frag_vmalloc
+	[ -e $ctl ] || { log "error frag: no $ctl after loading test_frag_vmalloc.ko"; return 0; }
+	mkdir -p /frag && mount -t tmpfs -o size=50% tmpfs /frag ||
+		{ log "error frag: cannot mount a tmpfs on /frag"; return 0; }
+	memkb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+	budget=$((memkb * $(arg budget_pct 75) / 100))
+	log "bench frag-config seed=$seed proactiveness=$pro mem_kb=$memkb ticks=$ticks sample_every=$every budget_kb=$budget max_life=$life"
+	rm -f /tmp/frag.ready
+	guest-fraggen run --seed "$seed" --ticks "$ticks" --budget-kb $budget \
+		--max-life "$life" \
+		--sample-every "$every" --log /dev/kmsg --dir /frag \
+		--extfrag-dir $TRACEFS/instances --vmalloc-ctl $ctl \
+		--ready /tmp/frag.ready > /tmp/fraggen.out 2>&1 &
+	gpid=$!
+	i=0
+	while [ ! -e /tmp/frag.ready ] && [ $i -lt "$limit" ] && kill -0 $gpid 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if [ ! -e /tmp/frag.ready ]; then
+		[ -d /proc/$gpid ] && log "note guest-fraggen after ${i}s: $(grep '^State:' /proc/$gpid/status) wchan=$(cat /proc/$gpid/wchan 2>/dev/null) stack: $(tr '\n' '<' 2>/dev/null < /proc/$gpid/stack)"
+		if kill -KILL $gpid 2>/dev/null; then
+			why="still running after ${i}s"
+		else
+			wait $gpid
+			why="exit status $? (137: killed, e.g. by the OOM killer)"
+		fi
+		log "error frag: guest-fraggen did not finish, $why: $(tail -c 600 /tmp/fraggen.out | tr '\n' ' ')"
+		return 0
+	fi
+	for d in never always; do
+		guest-fraggen probe --defrag $d --log /dev/kmsg > /tmp/probe.out 2>&1 ||
+			log "error frag: the probe with defrag $d failed: $(tail -c 600 /tmp/probe.out | tr '\n' ' ')"
+	done
+	kill -TERM $gpid
+	wait $gpid
+	rc=$?
+	[ $rc = 0 ] || log "error frag: guest-fraggen exited with $rc on SIGTERM: $(tail -c 600 /tmp/fraggen.out | tr '\n' ' ')"
+	rmmod test_frag_vmalloc || log "error frag: cannot remove test_frag_vmalloc"
+	umount /frag
+}
+
 # The pcp plan: the rows of /bench-rows, each followed by the pcp traffic it
 # caused (issue point d: batched frees of order-1..3 chunks feed the pcp
 # free_high heuristic, which order-0 frees never did). Counted with
@@ -549,7 +627,12 @@ wakeups_plan() {
 # and pcp->high, pcp->count of every CPU in the largest zone (/proc/zoneinfo),
 # sampled every 0.1 s during the row: the lowest high, the high at the end
 # (summed over CPUs), the highest count.
-PCP_COUNTERS="drain0:mm_page_pcpu_drain:0 drain1:mm_page_pcpu_drain:1 drain2:mm_page_pcpu_drain:2 drain3:mm_page_pcpu_drain:3 drain9:mm_page_pcpu_drain:9 take0:mm_page_alloc_zone_locked:0"
+PCP_COUNTERS="drain0|kmem/mm_page_pcpu_drain|order == 0
+drain1|kmem/mm_page_pcpu_drain|order == 1
+drain2|kmem/mm_page_pcpu_drain|order == 2
+drain3|kmem/mm_page_pcpu_drain|order == 3
+drain9|kmem/mm_page_pcpu_drain|order == 9
+take0|kmem/mm_page_alloc_zone_locked|order == 0"
 
 # pcp_zone: the name of the zone with the most managed pages.
 pcp_zone() {
@@ -564,38 +647,8 @@ pcp_sample() {
 		in_z && $1 == "high:" { print $2, c }' /proc/zoneinfo
 }
 
-pcp_trace_start() {
-	[ -d $TRACEFS/events ] || mount -t tracefs tracefs $TRACEFS 2>/dev/null
-	for c in $PCP_COUNTERS; do
-		name=${c%%:*} ev=${c#*:}
-		order=${ev#*:} ev=${ev%%:*}
-		d=$TRACEFS/instances/$name
-		[ -d $TRACEFS/events/kmem/$ev ] || { log "error pcp: no tracepoint kmem:$ev (needs CONFIG_FTRACE)"; return 1; }
-		mkdir -p $d && echo 4 > $d/buffer_size_kb &&
-			echo "order == $order" > $d/events/kmem/$ev/filter &&
-			echo 1 > $d/events/kmem/$ev/enable ||
-			{ log "error pcp: cannot set up the tracefs instance $name"; return 1; }
-	done
-}
-
-# pcp_counts: "NAME=EVENTS ..." since the last pcp_reset.
-pcp_counts() {
-	for c in $PCP_COUNTERS; do
-		name=${c%%:*}
-		n=$(head -n 5 $TRACEFS/instances/$name/trace |
-			sed -n 's/.*entries-written: [0-9]*\/\([0-9]*\).*/\1/p')
-		printf '%s=%s ' "$name" "${n:-?}"
-	done
-}
-
-pcp_reset() {
-	for c in $PCP_COUNTERS; do
-		echo > $TRACEFS/instances/${c%%:*}/trace
-	done
-}
-
 pcp_plan() {
-	pcp_trace_start || return 0
+	trace_counters_start pcp "$PCP_COUNTERS" || return 0
 	zone=$(pcp_zone)
 	# The pcp limits of CPU 0 (free_high needs free_count, capped at
 	# batch << CONFIG_PCP_BATCH_SCALE_MAX, to reach batch + high_min / 2).
@@ -611,7 +664,7 @@ pcp_plan() {
 		[ -n "$bench_like" ] || settle
 		pcp_sample "$zone" > /tmp/pcp-before
 		rm -f /tmp/pcp-stop /tmp/pcp-samples
-		pcp_reset
+		trace_counts_reset "$PCP_COUNTERS"
 		if [ -n "$bench_like" ]; then
 			: > /tmp/pcp-samples
 			spid=
@@ -624,7 +677,7 @@ pcp_plan() {
 		fi
 		# shellcheck disable=SC2086
 		vmalloc_row "$label" $params
-		counts=$(pcp_counts)
+		counts=$(trace_counts "$PCP_COUNTERS")
 		touch /tmp/pcp-stop
 		[ -z "$spid" ] || wait $spid
 		pcp_sample "$zone" > /tmp/pcp-after
@@ -692,6 +745,9 @@ pcp)
 	;;
 wakeups)
 	wakeups_plan
+	;;
+frag)
+	frag_plan
 	;;
 latency)
 	latency_plan

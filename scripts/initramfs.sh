@@ -51,8 +51,9 @@ gen=$OBJ/usr/gen_init_cpio
 
 # The guest's static helpers (guest-insmod: module loader; guest-fragment:
 # memory fragmenter of the pressure plan; guest-latency: wake-up delay probe
-# of the latency plan), each rebuilt when its source changes.
-for h in guest-insmod guest-fragment guest-latency; do
+# of the latency plan; guest-fraggen: workload and probe of the frag plan),
+# each rebuilt when its source changes.
+for h in guest-insmod guest-fragment guest-latency guest-fraggen; do
 	if [ ! -x "$BUILD/$h" ] || [ "$TOP/scripts/$h.c" -nt "$BUILD/$h" ]; then
 		gcc -static -Os -Wall -o "$BUILD/$h" "$TOP/scripts/$h.c" ||
 			die "cannot build $BUILD/$h (static libc missing? install libc6-dev)"
@@ -76,6 +77,7 @@ printf '%s\n' "$cases" >"$ids"
 	echo "file /bin/guest-insmod $BUILD/guest-insmod 0755 0 0"
 	echo "file /bin/guest-fragment $BUILD/guest-fragment 0755 0 0"
 	echo "file /bin/guest-latency $BUILD/guest-latency 0755 0 0"
+	echo "file /bin/guest-fraggen $BUILD/guest-fraggen 0755 0 0"
 	for m in "$dir"/modules/*.ko; do
 		[ -e "$m" ] && echo "file /modules/$(basename "$m") $m 0644 0 0"
 	done

@@ -1,7 +1,9 @@
 """What the tests of the studies share (tests/test_floor.py, test_pcp.py,
-test_latency.py): their report scripts run with Debian's /usr/bin/python3
-and scipy, the figures they must print (computed without scipy), their
-project copies and runs of check-log.py --json (also tests/test_check_log.py).
+test_latency.py, test_wakeups.py, test_frag.py): their report scripts run
+with Debian's /usr/bin/python3 and scipy, the figures they must print
+(computed without scipy), their project copies, their runs of the repo's
+own study scripts with nothing built, and runs of check-log.py --json (also
+tests/test_check_log.py).
 
 Not a test file itself (tests/run runs tests/test_*.py); the test files put
 tests/ on sys.path before they import it.
@@ -15,7 +17,7 @@ import sys
 import tempfile
 import unittest
 
-from test_scripts import Layout, ScriptTestCase, git_env, read, write
+from test_scripts import UNEXPECTED, Layout, ScriptTestCase, git_env, read, write, write_exec
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECK_LOG = os.path.join(REPO, "scripts", "check-log.py")
@@ -188,6 +190,45 @@ def run_real(script, study_vars, *args, **env):
                           timeout=TIMEOUT)
 
 
+class RealStudyCase(ScriptTestCase):
+    """Runs of the repo's own scripts with BASE=7.3 (run_real), with BUILD
+    an empty temporary directory (self.build: no kernel is built there) and
+    fakes of qemu, make and gcc first on PATH, so that nothing can be built
+    or booted; the study's variables STUDY_VARS are unset unless a test
+    gives them."""
+    study_vars = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls._tmp = tempfile.TemporaryDirectory(prefix="harness-study-sh-")
+        cls.build = os.path.join(cls._tmp.name, "build")
+        cls.bin = os.path.join(cls._tmp.name, "bin")
+        os.makedirs(cls.build)
+        for tool in ("make", "gcc", "qemu-system-x86_64"):
+            write_exec(os.path.join(cls.bin, tool), UNEXPECTED)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._tmp.cleanup()
+
+    def run_real(self, script, *args, **env):
+        """scripts/SCRIPT ARGS with BASE=7.3 and ENV (a value of None: unset)."""
+        extra = dict(BASE="7.3", BUILD=self.build,
+                     PATH=self.bin + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"))
+        extra.update(env)
+        return run_real(script, self.study_vars, *args,
+                        **{k: str(v) for k, v in extra.items() if v is not None})
+
+    def assertRefused(self, proc, message):
+        """Exit 1 with "error: MESSAGE", nothing on stdout, nothing built or booted."""
+        self.assertEqual(proc.returncode, 1, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        self.assertIn(f"error: {message}\n", proc.stderr)
+        self.assertEqual(proc.stdout, "")
+        self.assertNotIn("unexpected call", proc.stderr)
+        self.assertNotIn("is not built", proc.stderr)
+        self.assertEqual(os.listdir(self.build), [])
+
+
 def run_json(cmd, out, timeout=TIMEOUT):
     """Run CMD, which writes its JSON result to OUT: (exit code, stdout,
     stderr, the result or None)."""
@@ -199,15 +240,16 @@ def run_json(cmd, out, timeout=TIMEOUT):
     return proc.returncode, proc.stdout, proc.stderr, result
 
 
-def check_log(text, tmp):
-    """Run check-log.py on the console log TEXT as the studies do, in the
-    directory TMP: (exit code, stdout, stderr, json result)."""
+def check_log(text, tmp, options=("--expect-vmalloc",)):
+    """Run check-log.py OPTIONS on the console log TEXT as the studies do
+    (those of test_vmalloc rows with --expect-vmalloc, the frag study
+    without), in the directory TMP: (exit code, stdout, stderr, json result)."""
     log = os.path.join(tmp, "console.log")
     out = os.path.join(tmp, "console.log.json")
     write(log, text)
     if os.path.exists(out):
         os.remove(out)
-    return run_json([sys.executable, CHECK_LOG, "--expect-vmalloc", "--json", out, log], out)
+    return run_json([sys.executable, CHECK_LOG, *options, "--json", out, log], out)
 
 
 def result_line(stdout):
@@ -215,8 +257,9 @@ def result_line(stdout):
 
 
 class CheckLogCase(unittest.TestCase):
-    """check-log.py on the console logs of the plan PLAN."""
+    """check-log.py OPTIONS on the console logs of the plan PLAN."""
     plan = None
+    options = ("--expect-vmalloc",)
 
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory(prefix=f"harness-{self.plan}-check-")
@@ -226,7 +269,7 @@ class CheckLogCase(unittest.TestCase):
         self._tmp.cleanup()
 
     def check(self, text):
-        return check_log(text, self.tmp)
+        return check_log(text, self.tmp, self.options)
 
     def assertFailsFor(self, text, *reasons):
         rc, out, err, res = self.check(text)

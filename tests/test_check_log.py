@@ -124,7 +124,7 @@ FAILING = {
     # -- "done" alone does not pass: what each plan must have logged.
     "smoke_no_row.log": ["plan smoke: 0 'smoke ...' rows, expected 1"],
     "bench_no_rows.log": ["plan bench: no test_vmalloc row"],
-    "unknown_plan.log": ["unknown plan 'benchmark' (known: smoke, bench, stress, pressure, boot, pcp, latency, wakeups)"],
+    "unknown_plan.log": ["unknown plan 'benchmark' (known: smoke, bench, stress, pressure, boot, pcp, latency, wakeups, frag)"],
     "stress_no_warmup.log": ["plan stress: 0 'warmup ...' rows, expected 1"],
     "stress_no_stress_row.log": ["plan stress: 0 'stress ...' rows, expected 1"],
     "stress_no_faults_row.log": [
@@ -1149,6 +1149,11 @@ def mask_description(cases):
         f"\t\tid: {i},{' ' * max(1, 5 - len(str(i)))}name: {name}\n" for i, name in cases)
 
 
+# The guest's static helpers that initramfs.sh builds from scripts/NAME.c and
+# packs as /bin/NAME.
+HELPERS = ("guest-insmod", "guest-fragment", "guest-latency", "guest-fraggen")
+
+
 class InitramfsIds(unittest.TestCase):
     """initramfs.sh ships the module's test cases as /vmalloc-ids, or stops."""
 
@@ -1167,16 +1172,19 @@ class InitramfsIds(unittest.TestCase):
                     "f=$(sed -n 's|^file /vmalloc-ids \\([^ ]*\\) .*|\\1|p' \"$1\")\n"
                     f'[ -z "$f" ] || cp "$f" {self.capture}\n')
         os.chmod(gen, 0o755)
-        for helper in ("guest-insmod", "guest-fragment", "guest-latency"):   # newer than their sources
+        for helper in HELPERS:   # executable, newer than their sources: not rebuilt
             exe = os.path.join(self.build, helper)
             with open(exe, "w") as f:
                 f.write("#!/bin/sh\n")
+            os.chmod(exe, 0o755)
             src = os.path.getmtime(os.path.join(REPO, "scripts", helper + ".c"))
             os.utime(exe, (src + 100, src + 100))
 
-    def initramfs(self):
+    def initramfs(self, path=None):
         env = dict(os.environ, BASE="6.12", BUILD=self.build,
                    TMPDIR=os.path.join(self.tmp, "tmp"))
+        if path:
+            env["PATH"] = path + os.pathsep + env.get("PATH", "/usr/bin:/bin")
         out = os.path.join(self.tmp, "initrd.cpio.gz")
         proc = subprocess.run([INITRAMFS, "series", out], env=env, capture_output=True,
                               text=True, timeout=120)
@@ -1198,6 +1206,47 @@ class InitramfsIds(unittest.TestCase):
         with open(self.capture) as f:
             self.assertEqual(f.read(), "".join(f"{i} {n}\n" for i, n in VMALLOC_CASES))
         self.assertEqual(os.listdir(os.path.join(self.tmp, "tmp")), [], "temporary files left")
+
+    def test_packs_the_guest_helpers(self):
+        need_busybox(self)
+        self.module(mask_description(VMALLOC_CASES))
+        proc, out = self.initramfs()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with gzip.open(out, "rt") as f:
+            spec = f.read().splitlines()
+        for helper in HELPERS:
+            with self.subTest(helper=helper):
+                self.assertIn(f"file /bin/{helper} {self.build}/{helper} 0755 0 0", spec)
+        self.assertIn("file /init " + GUEST_INIT + " 0755 0 0", spec)
+
+    def test_rebuilds_a_helper_older_than_its_source(self):
+        need_busybox(self)
+        self.module(mask_description(VMALLOC_CASES))
+        exe = os.path.join(self.build, "guest-fraggen")
+        src = os.path.join(REPO, "scripts", "guest-fraggen.c")
+        os.utime(exe, (os.path.getmtime(src) - 100,) * 2)
+        bindir = os.path.join(self.tmp, "bin")
+        os.makedirs(bindir)
+        calls = os.path.join(self.tmp, "gcc-calls")
+        with open(os.path.join(bindir, "gcc"), "w") as f:     # records; writes its -o
+            f.write(f'#!/bin/sh\necho "$*" >> {calls}\n'
+                    'while [ $# -gt 1 ]; do [ "$1" = -o ] && echo built > "$2"; shift; done\n')
+        os.chmod(os.path.join(bindir, "gcc"), 0o755)
+        proc, out = self.initramfs(path=bindir)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(calls) as f:
+            self.assertEqual(f.read(), f"-static -Os -Wall -o {exe} {src}\n")
+        with open(exe) as f:
+            self.assertEqual(f.read(), "built\n")
+        # A helper that cannot be built stops it.
+        os.utime(exe, (os.path.getmtime(src) - 100,) * 2)
+        with open(os.path.join(bindir, "gcc"), "w") as f:
+            f.write("#!/bin/sh\nexit 1\n")
+        os.remove(out)
+        proc, out = self.initramfs(path=bindir)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn(f"cannot build {exe} (static libc missing? install libc6-dev)", proc.stderr)
+        self.assertFalse(os.path.exists(out))
 
     def test_the_series_module_description(self):
         # The description in the tree, 6.12's patch 0001's contig_free_test included.

@@ -877,7 +877,7 @@ class BootTest(ScriptTestCase):
         write(os.path.join(out, "modules", "test_vmalloc.ko"), "fake-ko\n")
         write_exec(os.path.join(t.build_base, "obj", "usr", "gen_init_cpio"), '#!/bin/sh\ncat "$1"\n')
         # Guest helpers newer than their sources, so initramfs.sh does not compile them.
-        for helper in ("guest-insmod", "guest-fragment", "guest-latency"):
+        for helper in ("guest-insmod", "guest-fragment", "guest-latency", "guest-fraggen"):
             exe = os.path.join(t.build, helper)
             write_exec(exe, "#!/bin/sh\nexit 0\n")
             src = os.path.getmtime(t.path("scripts", helper + ".c"))

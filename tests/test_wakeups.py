@@ -24,15 +24,15 @@ Run from the repo root: bash tests/run  (or python3 -m unittest tests.test_wakeu
 import os
 import shutil
 import sys
-import tempfile
 import unittest
 
 # tests/ is on sys.path when run by tests/run; added here for
 # python3 -m unittest tests.test_wakeups.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_scripts import UNEXPECTED, ScriptTestCase, write, write_exec  # noqa: E402
-from report_helpers import (REPO, CheckLogCase, LogReportCase, StudyLayout, check_log,  # noqa: E402
-                            fake_log_json, ci95, mean, result_line, run_real, table)
+from report_helpers import (REPO, CheckLogCase, LogReportCase, RealStudyCase,  # noqa: E402
+                            StudyLayout, check_log, fake_log_json, ci95, mean, result_line,
+                            table)
 
 # Variables of wakeups.sh (besides test_scripts.HARNESS_VARS, which
 # git_env() drops) that a user or the Makefile may have set; the tests set
@@ -646,43 +646,15 @@ class WakeupsKnownBugsTest(WakeReportCase):
 # --------------------------------------------------------------------------
 # wakeups.sh: its kernels (--variants) and what it refuses before booting
 # --------------------------------------------------------------------------
-class WakeupsShRealTest(ScriptTestCase):
+class WakeupsShRealTest(RealStudyCase):
     """The repo's own scripts and base 7.3, with BUILD an empty temporary
     directory (no kernel is built there) and fakes of qemu, make and gcc
-    first on PATH, so that nothing can be built or booted."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls._tmp = tempfile.TemporaryDirectory(prefix="harness-wakeups-sh-")
-        cls.build = os.path.join(cls._tmp.name, "build")
-        cls.bin = os.path.join(cls._tmp.name, "bin")
-        os.makedirs(cls.build)
-        for tool in ("make", "gcc", "qemu-system-x86_64"):
-            write_exec(os.path.join(cls.bin, tool), UNEXPECTED)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._tmp.cleanup()
-
-    def run_real(self, script, *args, **env):
-        """scripts/SCRIPT ARGS with BASE=7.3 and ENV (a value of None: unset)."""
-        extra = dict(BASE="7.3", BUILD=self.build,
-                     PATH=self.bin + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"))
-        extra.update(env)
-        return run_real(script, WAKE_VARS, *args,
-                        **{k: str(v) for k, v in extra.items() if v is not None})
+    first on PATH, so that nothing can be built or booted
+    (report_helpers.RealStudyCase)."""
+    study_vars = WAKE_VARS
 
     def wakeups(self, *args, **env):
         return self.run_real("wakeups.sh", *args, **env)
-
-    def assertRefused(self, proc, message):
-        """Exit 1 with "error: MESSAGE", nothing on stdout, nothing built or booted."""
-        self.assertEqual(proc.returncode, 1, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-        self.assertIn(f"error: {message}\n", proc.stderr)
-        self.assertEqual(proc.stdout, "")
-        self.assertNotIn("unexpected call", proc.stderr)
-        self.assertNotIn("is not built", proc.stderr)
-        self.assertEqual(os.listdir(self.build), [])
 
     def test_variants_of_73(self):
         proc = self.wakeups("--variants")
