@@ -254,10 +254,10 @@ latency: deps base
 # bases/BASE/harness/probe-frag.patch), per seed of FRAG_SEEDS and
 # proactiveness of FRAG_PROACTIVENESS: results/frag-BASE.{md,json} and charts.
 FRAG_MODE ?= icount
-# check-rest's smoke of the study: one seed, a short run, two kernels, no
-# premise, its report under build/.
+# check-rest's smoke of the study: one seed, a short run, two kernels, a
+# premise of 1%, its report under build/.
 FRAG_SMOKE = FRAG_SEEDS=1 FRAG_PROACTIVENESS=20 FRAG_TICKS=300 FRAG_SAMPLE=50 \
-	FRAG_VARIANTS="order0 series" FRAG_MIN_FALL_PCT=0 \
+	FRAG_VARIANTS="order0 series" FRAG_MIN_FALL_PCT=1 FRAG_DISCUSSION=none \
 	FRAG_OUT=$(CURDIR)/build/$(BASE)/frag-smoke/frag-$(BASE)
 frag: deps base
 	for v in $$($(S)/frag.sh --variants); do \

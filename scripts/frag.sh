@@ -21,9 +21,10 @@
 # (1000: the longest medium lifetime, ticks), FRAG_TIMEOUT (900 s a boot),
 # FRAG_OUT (results/frag-$BASE: the
 # report's prefix), FRAG_DISCUSSION (a file: the report's "What the data
-# says"; default results/$BASE/frag-discussion.md if it exists),
+# says"; default results/$BASE/frag-discussion.md if it exists; none: no
+# discussion),
 # FRAG_MIN_FALL_PCT (20: how far order0's free order-9 memory must fall for
-# the premise; 0 for a smoke run), REPORT_ONLY=1 (remake the report from
+# the premise, 1..99; 1 for a smoke run), REPORT_ONLY=1 (remake the report from
 # the last run's logs)
 . "$(dirname "$0")/common.sh"
 
@@ -109,13 +110,17 @@ else
 	save_run_params "$dir" "$start" "$ticks" "$every" "$budget" "$life"
 fi
 
+# report_meta counts RUNS boots of each kernel: one per seed and proactiveness.
+RUNS=$(( ${#seeds[@]} * ${#pros[@]} ))
 report_meta "$SMP vCPUs, $MEM"
 out=${FRAG_OUT:-$TOP/results/frag-$BASE}
 mkdir -p "$(dirname "$out")"
 disc=${FRAG_DISCUSSION:-$TOP/results/$BASE/frag-discussion.md}
 args=()
-[ -f "$disc" ] && args+=(--discussion "$disc")
-[ -n "${FRAG_DISCUSSION:-}" ] && [ ! -f "$disc" ] && die "FRAG_DISCUSSION: no file $disc"
+if [ "$disc" != none ]; then
+	[ -f "$disc" ] && args+=(--discussion "$disc")
+	[ -n "${FRAG_DISCUSSION:-}" ] && [ ! -f "$disc" ] && die "FRAG_DISCUSSION: no file $disc"
+fi
 /usr/bin/python3 "$TOP/scripts/frag-report.py" --out "$out" \
 	--min-fall-pct "${FRAG_MIN_FALL_PCT:-20}" \
 	--kernels "$(IFS=,; echo "${kernels[*]}")" \
